@@ -1,0 +1,32 @@
+#pragma once
+// Each subcommand registers its options on the CLI11 app and, once parsed, runs.
+
+#include <CLI/CLI.hpp>
+#include <memory>
+
+#include "python/interpreter.h"
+#include "terminal_output.h"
+
+namespace psleak::cli {
+
+struct GlobalOptions {
+  OutputOptions output;
+};
+
+class Command {
+ public:
+  virtual ~Command() = default;
+  virtual CLI::App* app() const = 0;
+  // Runs the parsed command; returns the exit code.
+  virtual int execute(const GlobalOptions& global) = 0;
+};
+
+std::unique_ptr<Command> addRunCommand(CLI::App& parent, GlobalOptions& global);
+std::unique_ptr<Command> addInfoCommand(CLI::App& parent, GlobalOptions& global);
+
+// The options every subcommand shares: --json, --bytes, -v.
+void addOutputOptions(CLI::App& app, OutputOptions& output);
+// The interpreter options: --python, --pymalloc.
+void addInterpreterOptions(CLI::App& app, py::InterpreterOptions& interpreter);
+
+}  // namespace psleak::cli

@@ -1,0 +1,59 @@
+// `psleak info`: allocator statistics, interpreter, platform.
+
+#include <cstdio>
+
+#include "cli_commands.h"
+#include "commands/info_command.h"
+#include "core/errors.h"
+
+namespace psleak::cli {
+namespace {
+
+class InfoCommand : public Command {
+ public:
+  InfoCommand(CLI::App& parent, GlobalOptions& global) {
+    app_ = parent.add_subcommand(
+        "info", "Show the allocator's statistics now, the embedded interpreter and the platform");
+    addInterpreterOptions(*app_, interpreter_);
+    addOutputOptions(*app_, global.output);
+  }
+
+  CLI::App* app() const override { return app_; }
+
+  int execute(const GlobalOptions& global) override {
+    try {
+      const nlohmann::ordered_json info = collectInfo(interpreter_);
+      if (global.output.json) {
+        printJson(info);
+      } else {
+        std::fputs(formatInfo(info, global.output.rawBytes).c_str(), stdout);
+      }
+      return static_cast<int>(ExitCode::Clean);
+    } catch (const UsageError& e) {
+      printUsageError("info", e.what(), global.output.json);
+      return static_cast<int>(ExitCode::Usage);
+    } catch (const std::exception& e) {
+      if (global.output.json) {
+        Report report;
+        report.command = "info";
+        report.verdict = errorVerdict("internal", e.what());
+        printReport(report, global.output);
+      } else {
+        std::fprintf(stderr, "psleak: error: %s\n", e.what());
+      }
+      return static_cast<int>(ExitCode::Internal);
+    }
+  }
+
+ private:
+  CLI::App* app_ = nullptr;
+  py::InterpreterOptions interpreter_;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> addInfoCommand(CLI::App& parent, GlobalOptions& global) {
+  return std::make_unique<InfoCommand>(parent, global);
+}
+
+}  // namespace psleak::cli

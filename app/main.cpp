@@ -1,0 +1,81 @@
+// psleak: find native memory and resource leaks in Python callables.
+// main parses the command line, runs one subcommand and maps the outcome to the exit code.
+
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "cli_commands.h"
+#include "core/errors.h"
+#include "core/version.h"
+
+namespace psleak::cli {
+
+void addOutputOptions(CLI::App& app, OutputOptions& output) {
+  app.add_flag("--json", output.json, "Print one JSON document on stdout (also on errors)");
+  app.add_flag("--bytes", output.rawBytes, "Print sizes as raw byte counts");
+  app.add_flag("-v,--verbose", output.verbosity, "Log progress to stderr (-vv: debug)");
+}
+
+void addInterpreterOptions(CLI::App& app, py::InterpreterOptions& interpreter) {
+  app.add_option("--python", interpreter.pythonExecutable,
+                 "Adopt this python's sys.path (e.g. a venv's bin/python; same version)");
+  app.add_flag("--pymalloc", interpreter.pymalloc,
+               "Keep pymalloc instead of forcing malloc (small leaks may hide)");
+}
+
+namespace {
+
+bool wantsJson(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--json") == 0) return true;
+  }
+  return false;
+}
+
+// The subcommand named on the command line, for error documents.
+std::string commandName(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "run") == 0 || std::strcmp(argv[i], "info") == 0) return argv[i];
+  }
+  return "psleak";
+}
+
+int runMain(int argc, char** argv) {
+  CLI::App app("psleak: find native memory and resource leaks in Python callables", "psleak");
+  app.set_version_flag("--version", kPsleakVersion);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  GlobalOptions global;
+  std::vector<std::unique_ptr<Command>> commands;
+  commands.push_back(addRunCommand(app, global));
+  commands.push_back(addInfoCommand(app, global));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    printUsageError(commandName(argc, argv), e.what(), wantsJson(argc, argv));
+    return static_cast<int>(ExitCode::Usage);
+  }
+
+  setUpLogging(global.output.verbosity);
+  for (const auto& command : commands) {
+    if (command->app()->parsed()) return command->execute(global);
+  }
+  return static_cast<int>(ExitCode::Usage);
+}
+
+}  // namespace
+}  // namespace psleak::cli
+
+int main(int argc, char** argv) {
+  int code = static_cast<int>(psleak::ExitCode::Internal);
+  try {
+    code = psleak::cli::runMain(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "psleak: internal error: %s\n", e.what());
+  }
+  psleak::cli::exitNow(code);
+}

@@ -1,0 +1,100 @@
+#include "commands/run_command.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <memory>
+
+#include "core/errors.h"
+#include "psleak/platform/system_info.h"
+#include "python/python_workload.h"
+#include "runner/process_sampler.h"
+
+namespace psleak {
+namespace {
+
+TargetDescription describeTarget(const RunOptions& options) {
+  TargetDescription target;
+  target.spec = options.targetText;
+  target.expression = options.target.expression;
+  target.setup = options.target.setup;
+  target.args = options.target.args;
+  target.kwargs = options.target.kwargs;
+  target.expectException = options.target.expectException;
+  return target;
+}
+
+CheckSettingsDescription describeSettings(const MemoryCheckSettings& check) {
+  return {check.warmup, check.calls, check.detector.retries, check.detector.tolerance};
+}
+
+InterpreterDescription describeInterpreter(const py::InterpreterInfo& info) {
+  return {info.version, info.executable, info.prefix, info.allocator};
+}
+
+// Checks the parts of the request that need no interpreter.
+void validate(RunOptions& options) {
+  const bool hasSpec = !options.targetText.empty();
+  const bool hasExpression = !options.target.expression.empty();
+  if (hasSpec == hasExpression) {
+    throw UsageError(hasSpec ? "give either a target MODULE:ATTR or -e/--expr, not both"
+                             : "no target: give MODULE:ATTR (e.g. json:dumps) or -e/--expr STMT");
+  }
+  if (hasSpec) options.target.spec = TargetSpec::parse(options.targetText);
+  if (options.check.calls < 1) throw UsageError("--calls must be at least 1");
+  if (options.check.warmup < 0) throw UsageError("--warmup must not be negative");
+  if (options.check.detector.retries < 1) throw UsageError("--retries must be at least 1");
+}
+
+void measure(RunOptions& options, Report& report, const RunCallback& onRun) {
+  validate(options);
+
+  py::Interpreter interpreter(options.interpreter);
+  // Whatever the target left behind (threads, half-torn state) must not hang or crash
+  // psleak after the verdict: the process exits without finalizing Python.
+  interpreter.abandon();
+  report.interpreter = describeInterpreter(interpreter.info());
+
+  const py::ResolvedTarget target = py::resolveTarget(options.target);
+  py::PythonWorkload workload(target);
+  ProcessSampler sampler;
+
+  spdlog::info("checking {}: {} warm-up calls, then runs of {}+ calls (at most {} runs)",
+               target.description, options.check.warmup, options.check.calls,
+               options.check.detector.retries);
+  MemoryCheckResult result = runMemoryCheck(workload, sampler, options.check,
+                                            [&](const RunDelta& run, const Assessment& a) {
+                                              report.runs.push_back(run);
+                                              if (onRun) onRun(run, a);
+                                            });
+  report.verdict = result.assessment.decision == Decision::Leak
+                       ? memoryLeakVerdict(result.assessment, options.rawBytes)
+                       : cleanVerdict(result.runs);
+}
+
+}  // namespace
+
+Report runCommand(RunOptions options, const RunCallback& onRun) {
+  const auto start = std::chrono::steady_clock::now();
+  Report report;
+  report.command = "run";
+  report.target = describeTarget(options);
+  report.settings = describeSettings(options.check);
+  const platform::SystemInfo system = platform::systemInfo();
+  report.platform = PlatformDescription{system.system, system.release, system.machine, system.libc};
+
+  try {
+    measure(options, report, onRun);
+  } catch (const UsageError& e) {
+    report.verdict = errorVerdict("usage", e.what());
+  } catch (const TargetError& e) {
+    report.verdict = errorVerdict("target", e.what(), e.details());
+  } catch (const std::exception& e) {
+    report.verdict = errorVerdict("internal", e.what());
+  }
+  report.durationSeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace psleak

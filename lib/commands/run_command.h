@@ -1,0 +1,26 @@
+#pragma once
+// `psleak run`: start the interpreter, resolve the target, run the memory check, and
+// describe everything that happened in a Report. Errors become the report's verdict.
+
+#include <string>
+
+#include "python/interpreter.h"
+#include "python/target.h"
+#include "report/report.h"
+#include "runner/memory_check.h"
+
+namespace psleak {
+
+struct RunOptions {
+  std::string targetText;   // MODULE:ATTR as given (empty with --expr)
+  py::TargetRequest target; // spec filled in by runCommand from targetText
+  MemoryCheckSettings check;
+  py::InterpreterOptions interpreter;
+  bool rawBytes = false;
+};
+
+// Never throws: a failure of any step is the report's error verdict.
+// `onRun` is called as each run finishes (for live output).
+Report runCommand(RunOptions options, const RunCallback& onRun = {});
+
+}  // namespace psleak

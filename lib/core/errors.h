@@ -1,0 +1,41 @@
+#pragma once
+// psleak's error types and the exit codes they map to (in one place: exitCodeFor).
+
+#include <stdexcept>
+#include <string>
+
+namespace psleak {
+
+enum class ExitCode : int {
+  Clean = 0,
+  Leak = 1,
+  Usage = 2,     // bad command line or option value
+  Target = 3,    // the target cannot be imported, resolved or called as asked
+  Internal = 4,  // psleak itself failed
+};
+
+// The command line asks for something impossible.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The target failed: import error, missing attribute, not callable, unexpected exception.
+// `details` holds the Python traceback when there is one.
+class TargetError : public std::runtime_error {
+ public:
+  TargetError(const std::string& message, std::string details = {})
+      : std::runtime_error(message), details_(std::move(details)) {}
+  const std::string& details() const { return details_; }
+
+ private:
+  std::string details_;
+};
+
+// psleak's own machinery failed (a probe, the interpreter set-up).
+class InternalError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace psleak

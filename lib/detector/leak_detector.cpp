@@ -1,0 +1,42 @@
+#include "detector/leak_detector.h"
+
+#include <algorithm>
+
+namespace psleak {
+
+std::vector<MetricGrowth> LeakDetector::growingMetrics(const RunDelta& run,
+                                                       const RunDelta* previous) const {
+  std::vector<MetricGrowth> growing;
+  for (Metric m : kAllMetrics) {
+    if (!run.growth.has(m)) continue;
+    const std::int64_t growth = run.growth.get(m);
+    // The first run is compared with no growth at all, as in the seed design.
+    const std::int64_t before =
+        (previous && previous->growth.has(m)) ? previous->growth.get(m) : 0;
+    const bool withinTolerance = growth <= settings_.tolerance.get(m);
+    const bool notAboveLastRun = growth <= before;
+    if (!withinTolerance && !notAboveLastRun) growing.push_back({m, growth, run.perCall(m)});
+  }
+  return growing;
+}
+
+Assessment LeakDetector::assess(const std::vector<RunDelta>& runs) const {
+  Assessment result;
+  result.runs = static_cast<int>(runs.size());
+  if (runs.empty()) return result;
+  const RunDelta* previous = runs.size() > 1 ? &runs[runs.size() - 2] : nullptr;
+  result.growing = growingMetrics(runs.back(), previous);
+  if (result.growing.empty()) {
+    result.decision = Decision::Clean;
+  } else if (result.runs >= settings_.retries) {
+    result.decision = Decision::Leak;
+  }
+  return result;
+}
+
+std::int64_t callsForRun(int run, std::int64_t firstCalls) {
+  const std::int64_t step = std::max<std::int64_t>(1, firstCalls / 2);
+  return firstCalls + static_cast<std::int64_t>(std::max(0, run - 1)) * step;
+}
+
+}  // namespace psleak

@@ -1,0 +1,178 @@
+#include "python/interpreter.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <regex>
+
+#include "core/errors.h"
+#include "python/python_error.h"
+
+#ifndef PSLEAK_DEFAULT_PYTHON
+#define PSLEAK_DEFAULT_PYTHON "/usr/bin/python3"
+#endif
+
+namespace psleak::py {
+namespace fs = std::filesystem;
+namespace {
+
+// The major.minor of a virtual environment, from its pyvenv.cfg, if `executable` is in one.
+std::optional<std::string> venvVersion(const fs::path& executable) {
+  for (const fs::path& dir : {executable.parent_path(), executable.parent_path().parent_path()}) {
+    std::ifstream cfg(dir / "pyvenv.cfg");
+    if (!cfg) continue;
+    static const std::regex versionLine(R"(^\s*version(_info)?\s*=\s*(\d+)\.(\d+))");
+    std::string line;
+    while (std::getline(cfg, line)) {
+      std::smatch m;
+      if (std::regex_search(line, m, versionLine)) return m[2].str() + "." + m[3].str();
+    }
+    return std::string();  // a venv whose version is not written down
+  }
+  return std::nullopt;
+}
+
+// The major.minor that `executable` reports when run.
+std::string askVersion(const fs::path& executable) {
+  const std::string command =
+      "'" + executable.string() + "' -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])' 2>/dev/null";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+  if (!pipe) return {};
+  char buffer[64] = {};
+  if (!std::fgets(buffer, sizeof buffer, pipe.get())) return {};
+  std::string version(buffer);
+  while (!version.empty() && (version.back() == '\n' || version.back() == '\r')) version.pop_back();
+  return version;
+}
+
+// Which python executable's view of the world (sys.prefix, site-packages) to adopt.
+// `origin` names where the choice came from, for error messages.
+std::string choosePythonExecutable(const InterpreterOptions& options) {
+  std::string chosen;
+  std::string origin;
+  if (!options.pythonExecutable.empty()) {
+    chosen = options.pythonExecutable;
+    origin = "--python " + chosen;
+  } else if (const char* venv = std::getenv("VIRTUAL_ENV"); venv && *venv) {
+    chosen = (fs::path(venv) / "bin" / "python").string();
+    origin = std::string("VIRTUAL_ENV=") + venv;
+  } else {
+    return PSLEAK_DEFAULT_PYTHON;
+  }
+
+  std::error_code ec;
+  fs::path path = fs::absolute(chosen, ec);
+  if (ec || !fs::exists(path, ec)) throw UsageError(origin + ": no such python executable");
+  if (::access(path.c_str(), X_OK) != 0) throw UsageError(origin + ": not an executable file");
+
+  std::optional<std::string> version = venvVersion(path);
+  if (!version || version->empty()) version = askVersion(path);
+  if (version->empty()) throw UsageError(origin + ": cannot tell which Python version this is");
+  if (*version != embeddedPythonVersion()) {
+    throw UsageError(origin + ": is Python " + *version + ", but psleak embeds Python " +
+                     embeddedPythonVersion() + "; use a virtual environment of Python " +
+                     embeddedPythonVersion() + " or rebuild psleak with -DPython3_EXECUTABLE");
+  }
+  // Keep the venv's own path (not the symlink target): that is how Python finds pyvenv.cfg.
+  return path.lexically_normal().string();
+}
+
+// Owns a PyConfig between PyConfig_Init* and PyConfig_Clear.
+class ConfigGuard {
+ public:
+  ConfigGuard() { PyConfig_InitPythonConfig(&config_); }
+  ~ConfigGuard() { PyConfig_Clear(&config_); }
+  PyConfig* get() { return &config_; }
+
+  void check(PyStatus status, const char* step) {
+    if (PyStatus_Exception(status)) {
+      throw InternalError(std::string("cannot start the Python interpreter (") + step + "): " +
+                          (status.err_msg ? status.err_msg : "unknown error"));
+    }
+  }
+
+ private:
+  PyConfig config_;
+};
+
+std::string stringAttr(PyObject* module, const char* name) {
+  PyRef value = PyRef::steal(PyObject_GetAttrString(module, name));
+  if (!value) {
+    PyErr_Clear();
+    return {};
+  }
+  return toString(value.get());
+}
+
+void putCurrentDirectoryFirst() {
+  std::error_code ec;
+  const std::string cwd = fs::current_path(ec).string();
+  if (ec) return;
+  PyObject* path = PySys_GetObject("path");  // borrowed
+  PyRef entry = PyRef::steal(PyUnicode_DecodeFSDefault(cwd.c_str()));
+  if (!path || !entry || PyList_Insert(path, 0, entry.get()) != 0) {
+    throwInternalError("cannot put the current directory on sys.path");
+  }
+}
+
+}  // namespace
+
+std::string embeddedPythonVersion() {
+  return std::to_string(PY_MAJOR_VERSION) + "." + std::to_string(PY_MINOR_VERSION);
+}
+
+Interpreter::Interpreter(const InterpreterOptions& options) {
+  const std::string executable = choosePythonExecutable(options);
+
+  for (const auto& [name, init] : options.builtinModules) {
+    if (PyImport_AppendInittab(name, init) != 0) {
+      throw InternalError(std::string("cannot register built-in module ") + name);
+    }
+  }
+
+  PyPreConfig preconfig;
+  PyPreConfig_InitPythonConfig(&preconfig);
+  // What PYTHONMALLOC=malloc does: every object is a malloc() block, so a leaked small
+  // object shows in the C allocator's statistics instead of hiding in pymalloc's pools.
+  preconfig.allocator = options.pymalloc ? PYMEM_ALLOCATOR_PYMALLOC : PYMEM_ALLOCATOR_MALLOC;
+  const PyStatus preStatus = Py_PreInitialize(&preconfig);
+  if (PyStatus_Exception(preStatus)) {
+    throw InternalError(std::string("cannot pre-initialize Python: ") +
+                        (preStatus.err_msg ? preStatus.err_msg : "unknown error"));
+  }
+
+  ConfigGuard config;
+  config.get()->parse_argv = 0;
+  // program_name decides sys.executable, sys.prefix and whether a pyvenv.cfg is honoured.
+  config.check(PyConfig_SetBytesString(config.get(), &config.get()->program_name,
+                                       executable.c_str()),
+               "program name");
+  std::vector<std::string> argv = options.argv.empty() ? std::vector<std::string>{""} : options.argv;
+  std::vector<char*> argvPointers;
+  for (std::string& arg : argv) argvPointers.push_back(arg.data());
+  config.check(PyConfig_SetBytesArgv(config.get(), static_cast<Py_ssize_t>(argvPointers.size()),
+                                     argvPointers.data()),
+               "argv");
+  config.check(Py_InitializeFromConfig(config.get()), "initialization");
+
+  if (options.currentDirectoryFirst) putCurrentDirectoryFirst();
+
+  PyObject* sys = PyImport_AddModule("sys");  // borrowed
+  info_.version = stringAttr(sys, "version");
+  info_.version = info_.version.substr(0, info_.version.find(' '));
+  info_.executable = stringAttr(sys, "executable");
+  info_.prefix = stringAttr(sys, "prefix");
+  info_.allocator = options.pymalloc ? "pymalloc" : "malloc";
+  info_.debugBuild = PyObject_HasAttrString(sys, "gettotalrefcount");
+}
+
+Interpreter::~Interpreter() {
+  if (finalize_ && Py_IsInitialized()) Py_FinalizeEx();
+}
+
+}  // namespace psleak::py

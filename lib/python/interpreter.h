@@ -1,0 +1,57 @@
+#pragma once
+// The embedded interpreter's lifetime and set-up: which Python, which allocator,
+// which sys.path. One Interpreter per process.
+
+#include <string>
+#include <vector>
+
+#include "python/py_ref.h"
+
+namespace psleak::py {
+
+struct InterpreterOptions {
+  // Keep pymalloc's pools instead of forcing the C allocator (hides small leaks).
+  bool pymalloc = false;
+  // A python executable (typically a virtual environment's bin/python) whose
+  // sys.path to adopt; empty: $VIRTUAL_ENV if set, else the interpreter built against.
+  std::string pythonExecutable;
+  // sys.argv; empty gives [""] as an interactive python has.
+  std::vector<std::string> argv;
+  // Put the current directory first on sys.path, as `python -m` does.
+  bool currentDirectoryFirst = true;
+  // Built-in modules to register before start-up: name and PyInit function.
+  std::vector<std::pair<const char*, PyObject* (*)()>> builtinModules;
+};
+
+struct InterpreterInfo {
+  std::string version;     // "3.11.2"
+  std::string executable;  // sys.executable
+  std::string prefix;      // sys.prefix (the venv when there is one)
+  std::string allocator;   // "malloc" or "pymalloc"
+  bool debugBuild = false; // has sys.gettotalrefcount
+};
+
+class Interpreter {
+ public:
+  // Throws UsageError for a --python/VIRTUAL_ENV that cannot be used (missing, another
+  // Python version) and InternalError when the interpreter fails to start.
+  explicit Interpreter(const InterpreterOptions& options);
+  ~Interpreter();
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
+
+  const InterpreterInfo& info() const { return info_; }
+
+  // Skip Py_FinalizeEx at destruction: a target may have left threads or state behind
+  // that would make finalization hang or crash after the verdict is out.
+  void abandon() { finalize_ = false; }
+
+ private:
+  InterpreterInfo info_;
+  bool finalize_ = true;
+};
+
+// "3.11": the Python version psleak was built against.
+std::string embeddedPythonVersion();
+
+}  // namespace psleak::py

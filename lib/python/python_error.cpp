@@ -1,0 +1,95 @@
+#include "python/python_error.h"
+
+#include "core/errors.h"
+
+namespace psleak::py {
+namespace {
+
+std::string utf8(PyObject* text) {
+  if (!text) return {};
+  Py_ssize_t size = 0;
+  const char* data = PyUnicode_AsUTF8AndSize(text, &size);
+  if (!data) {
+    PyErr_Clear();
+    return {};
+  }
+  return std::string(data, static_cast<std::size_t>(size));
+}
+
+std::string formatTraceback(PyObject* exception) {
+  PyRef traceback = PyRef::steal(PyImport_ImportModule("traceback"));
+  if (!traceback) return {};
+  PyRef frames = PyRef::steal(PyException_GetTraceback(exception));
+  PyRef lines = PyRef::steal(PyObject_CallMethod(traceback.get(), "format_exception", "OOO",
+                                                 Py_TYPE(exception), exception,
+                                                 frames ? frames.get() : Py_None));
+  if (!lines) {
+    PyErr_Clear();
+    return {};
+  }
+  PyRef empty = PyRef::steal(PyUnicode_FromString(""));
+  PyRef joined = PyRef::steal(PyUnicode_Join(empty.get(), lines.get()));
+  return utf8(joined.get());
+}
+
+}  // namespace
+
+PyRef takeRaisedException() {
+#if PY_VERSION_HEX >= 0x030C0000
+  return PyRef::steal(PyErr_GetRaisedException());
+#else
+  PyObject* type = nullptr;
+  PyObject* value = nullptr;
+  PyObject* traceback = nullptr;
+  PyErr_Fetch(&type, &value, &traceback);
+  if (!type) return {};
+  PyErr_NormalizeException(&type, &value, &traceback);
+  if (traceback && value) PyException_SetTraceback(value, traceback);
+  Py_XDECREF(type);
+  Py_XDECREF(traceback);
+  return PyRef::steal(value);
+#endif
+}
+
+std::string toString(PyObject* object) {
+  PyRef text = PyRef::steal(PyObject_Str(object));
+  if (!text) {
+    PyErr_Clear();
+    return "<unprintable>";
+  }
+  return utf8(text.get());
+}
+
+std::string toRepr(PyObject* object, std::size_t limit) {
+  PyRef text = PyRef::steal(PyObject_Repr(object));
+  if (!text) {
+    PyErr_Clear();
+    return "<unprintable>";
+  }
+  std::string result = utf8(text.get());
+  if (result.size() > limit) result = result.substr(0, limit - 3) + "...";
+  return result;
+}
+
+PythonException fetchException() {
+  PythonException result;
+  PyRef exception = takeRaisedException();
+  if (!exception) return {"UnknownError", "no exception was set", {}};
+  result.typeName = Py_TYPE(exception.get())->tp_name;
+  result.message = toString(exception.get());
+  result.traceback = formatTraceback(exception.get());
+  PyErr_Clear();
+  return result;
+}
+
+void throwTargetError(const std::string& context) {
+  const PythonException error = fetchException();
+  throw TargetError(context + ": " + error.summary(), error.traceback);
+}
+
+void throwInternalError(const std::string& context) {
+  const PythonException error = fetchException();
+  throw InternalError(context + ": " + error.summary());
+}
+
+}  // namespace psleak::py

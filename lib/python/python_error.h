@@ -1,0 +1,35 @@
+#pragma once
+// Turning a pending Python exception into text psleak can report.
+
+#include <string>
+
+#include "python/py_ref.h"
+
+namespace psleak::py {
+
+struct PythonException {
+  std::string typeName;   // "ModuleNotFoundError"
+  std::string message;    // str(exc)
+  std::string traceback;  // the formatted traceback, as Python prints it
+  // "ModuleNotFoundError: No module named 'x'"
+  std::string summary() const { return message.empty() ? typeName : typeName + ": " + message; }
+};
+
+// Takes the pending exception (normalized, traceback attached) and clears it.
+PyRef takeRaisedException();
+
+// Fetches and clears the pending exception. Must be called with one pending.
+PythonException fetchException();
+
+// Throws TargetError("<context>: <Type: message>", traceback) for the pending exception.
+[[noreturn]] void throwTargetError(const std::string& context);
+
+// Throws InternalError for a pending exception raised by psleak's own Python calls.
+[[noreturn]] void throwInternalError(const std::string& context);
+
+// str(object), or "<unprintable>" (never leaves an exception pending).
+std::string toString(PyObject* object);
+// repr(object), shortened to at most `limit` characters.
+std::string toRepr(PyObject* object, std::size_t limit = 200);
+
+}  // namespace psleak::py

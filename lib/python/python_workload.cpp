@@ -1,0 +1,88 @@
+#include "python/python_workload.h"
+
+#include <cstdio>
+#include <string>
+
+#include "core/errors.h"
+#include "python/python_error.h"
+
+namespace psleak::py {
+namespace {
+
+PyRef attribute(const char* module, const char* name) {
+  PyRef imported = PyRef::steal(PyImport_ImportModule(module));
+  if (!imported) throwInternalError(std::string("importing ") + module);
+  PyRef value = PyRef::steal(PyObject_GetAttrString(imported.get(), name));
+  if (!value) throwInternalError(std::string("looking up ") + module + "." + name);
+  return value;
+}
+
+void callIgnoringResult(PyObject* function, const char* what) {
+  PyRef result = PyRef::steal(PyObject_CallNoArgs(function));
+  if (!result) throwInternalError(std::string("clearing caches: ") + what);
+}
+
+void flushStream(const char* name) {
+  PyObject* stream = PySys_GetObject(name);  // borrowed; may be None or missing
+  if (!stream || stream == Py_None) return;
+  PyRef result = PyRef::steal(PyObject_CallMethod(stream, "flush", nullptr));
+  if (!result) PyErr_Clear();  // a closed or odd stream is the target's business
+}
+
+}  // namespace
+
+PythonWorkload::PythonWorkload(const ResolvedTarget& target)
+    : target_(target),
+      gcCollect_(attribute("gc", "collect")),
+      clearTypeCache_(attribute("sys", "_clear_type_cache")),
+      clearLineCache_(attribute("linecache", "clearcache")) {
+  vector_.push_back(nullptr);
+  for (const PyRef& arg : target.positional) vector_.push_back(arg.get());
+  positionalCount_ = target.positional.size();
+  for (const PyRef& value : target.keywordValues) vector_.push_back(value.get());
+}
+
+void PythonWorkload::failCall() {
+  const std::string context = "target '" + target_.description + "' raised on call " +
+                              std::to_string(callsMade_ + 1);
+  throwTargetError(context);
+}
+
+void PythonWorkload::call(std::int64_t times) {
+  PyObject* const callable = target_.callable.get();
+  PyObject* const* const args = vector_.data() + 1;
+  const std::size_t nargsf = positionalCount_ | PY_VECTORCALL_ARGUMENTS_OFFSET;
+  PyObject* const keywordNames = target_.keywordNames.get();
+  PyObject* const expected = target_.expectedException.get();
+
+  for (std::int64_t i = 0; i < times; ++i) {
+    PyObject* result = PyObject_Vectorcall(callable, args, nargsf, keywordNames);
+    if (result) {
+      Py_DECREF(result);
+      if (expected) {
+        throw TargetError("target '" + target_.description + "' returned normally on call " +
+                          std::to_string(callsMade_ + 1) + ", but --expect-exception " +
+                          reinterpret_cast<PyTypeObject*>(expected)->tp_name + " was given");
+      }
+    } else if (expected && PyErr_ExceptionMatches(expected)) {
+      PyErr_Clear();  // the error path is what is being checked
+    } else {
+      failCall();
+    }
+    ++callsMade_;
+  }
+}
+
+void PythonWorkload::clearCaches() {
+  flushStream("stdout");
+  flushStream("stderr");
+  std::fflush(nullptr);
+  callIgnoringResult(gcCollect_.get(), "gc.collect()");
+  callIgnoringResult(clearTypeCache_.get(), "sys._clear_type_cache()");
+  callIgnoringResult(clearLineCache_.get(), "linecache.clearcache()");
+  if (PyObject* importers = PySys_GetObject("path_importer_cache"); importers && PyDict_Check(importers)) {
+    PyDict_Clear(importers);
+  }
+}
+
+}  // namespace psleak::py

@@ -1,0 +1,70 @@
+#include "report/format.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cmath>
+
+namespace psleak {
+namespace {
+
+// The metrics of the run table, in the seed design's order. The JSON has them all.
+constexpr std::array<Metric, 4> kTableMetrics = {Metric::HeapUsed, Metric::MmapUsed, Metric::Uss,
+                                                 Metric::Rss};
+
+}  // namespace
+
+std::string formatBytes(double bytes, bool rawBytes, bool signed_) {
+  const char* sign = (signed_ && bytes >= 0) ? "+" : (bytes < 0 ? "-" : "");
+  const double magnitude = std::fabs(bytes);
+  if (rawBytes) {
+    return fmt::format("{}{}", sign, static_cast<std::int64_t>(std::llround(magnitude)));
+  }
+  static constexpr std::array<const char*, 5> kUnits = {"B", "KiB", "MiB", "GiB", "TiB"};
+  std::size_t unit = 0;
+  double scaled = magnitude;
+  while (scaled >= 1024.0 && unit + 1 < kUnits.size()) {
+    scaled /= 1024.0;
+    ++unit;
+  }
+  if (unit == 0) {
+    // Whole bytes, but keep a fraction for per-call averages below 10 bytes.
+    if (scaled != std::floor(scaled) && scaled < 10) return fmt::format("{}{:.1f} B", sign, scaled);
+    return fmt::format("{}{} B", sign, static_cast<std::int64_t>(std::llround(scaled)));
+  }
+  return fmt::format("{}{:.1f} {}", sign, scaled, kUnits[unit]);
+}
+
+double bytesPerCall(const RunDelta& run) {
+  if (run.growth.has(Metric::HeapUsed) || run.growth.has(Metric::MmapUsed)) {
+    return run.perCall(Metric::HeapUsed) + run.perCall(Metric::MmapUsed);
+  }
+  return run.perCall(Metric::Uss);
+}
+
+std::string formatRunLine(const RunDelta& run, const TextOptions& options) {
+  std::string line = fmt::format("Run #{:>2}: ", run.run);
+  const int width = options.rawBytes ? 9 : 11;
+  for (Metric m : kTableMetrics) {
+    if (!run.growth.has(m)) continue;
+    line += fmt::format("{}={:<{}} | ", metricLabel(m),
+                        formatBytes(static_cast<double>(run.growth.get(m)), options.rawBytes), width);
+  }
+  line += fmt::format("(calls={:>5}, avg/call={})", run.calls,
+                      formatBytes(bytesPerCall(run), options.rawBytes));
+  return line;
+}
+
+std::string formatVerdictLine(const Verdict& verdict) {
+  switch (verdict.status) {
+    case VerdictStatus::Clean:
+      return "OK: " + verdict.message;
+    case VerdictStatus::Leak:
+      return "LEAK: " + verdict.message;
+    case VerdictStatus::Error:
+      break;
+  }
+  return "ERROR: " + verdict.message;
+}
+
+}  // namespace psleak

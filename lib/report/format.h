@@ -1,0 +1,29 @@
+#pragma once
+// Text pieces shared by the renderers: byte sizes, run lines, the verdict line.
+
+#include <cstdint>
+#include <string>
+
+#include "detector/metrics.h"
+#include "report/report.h"
+
+namespace psleak {
+
+struct TextOptions {
+  bool rawBytes = false;  // --bytes: "1945" instead of "1.9 KiB"
+};
+
+// "+1.9 KiB", "-512 B", "+0 B"; with rawBytes "+1945". `signed_` adds '+' to positives.
+std::string formatBytes(double bytes, bool rawBytes, bool signed_ = true);
+
+// The native bytes a run gained per call: heap + mmap, or USS where the allocator
+// has no statistics.
+double bytesPerCall(const RunDelta& run);
+
+// "Run # 3: heap=+760.1 KiB | mmap=+0 B | uss=+764 KiB | rss=+800 KiB | (calls=  400, avg/call=+1.9 KiB)"
+std::string formatRunLine(const RunDelta& run, const TextOptions& options);
+
+// "LEAK: memory kept increasing after 10 runs (heap +1.9 KiB/call)" / "OK: no leak (...)"
+std::string formatVerdictLine(const Verdict& verdict);
+
+}  // namespace psleak

@@ -1,0 +1,52 @@
+#pragma once
+// The seed method as a loop over two small interfaces, so that it can be tested
+// without Python and reused by the CLI and the Python module alike.
+//
+// warm up; then, per run: settle (clear caches, trim), sample, call N times,
+// settle, sample; hand the deltas to the detector until it decides.
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "detector/leak_detector.h"
+#include "detector/metrics.h"
+
+namespace psleak {
+
+// The thing under test. Implementations throw TargetError when a call fails.
+class Workload {
+ public:
+  virtual ~Workload() = default;
+  virtual void call(std::int64_t times) = 0;
+  // Drops what the runtime caches between calls (gc, type cache, ...).
+  virtual void clearCaches() = 0;
+};
+
+// Where samples come from.
+class Sampler {
+ public:
+  virtual ~Sampler() = default;
+  virtual void trim() = 0;  // give free memory back, so a sample sees live memory only
+  virtual Sample sample() = 0;
+};
+
+struct MemoryCheckSettings {
+  std::int64_t warmup = 10;  // calls before the first run
+  std::int64_t calls = 200;  // calls in the first run
+  DetectorSettings detector;
+};
+
+struct MemoryCheckResult {
+  std::vector<RunDelta> runs;
+  Assessment assessment;  // decision is Clean or Leak
+};
+
+// Called after each run with the runs so far and the detector's view of them.
+using RunCallback = std::function<void(const RunDelta&, const Assessment&)>;
+
+MemoryCheckResult runMemoryCheck(Workload& workload, Sampler& sampler,
+                                 const MemoryCheckSettings& settings,
+                                 const RunCallback& onRun = {});
+
+}  // namespace psleak

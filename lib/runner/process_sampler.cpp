@@ -1,0 +1,33 @@
+#include "runner/process_sampler.h"
+
+#include "core/errors.h"
+#include "psleak/platform/allocator_stats.h"
+#include "psleak/platform/platform_error.h"
+#include "psleak/platform/process_memory.h"
+
+namespace psleak {
+
+void ProcessSampler::trim() { platform::trimAllocator(); }
+
+Sample ProcessSampler::sample() {
+  Sample sample;
+  // Allocator first: reading /proc below does not allocate, but keep the order that
+  // would hide it if it ever did.
+  if (platform::allocatorStatsAvailable()) {
+    const platform::AllocatorStats stats = platform::readAllocatorStats();
+    sample.set(Metric::HeapUsed, stats.heapUsed);
+    sample.set(Metric::MmapUsed, stats.mmapUsed);
+    sample.set(Metric::HeapTotal, stats.heapTotal);
+  }
+  try {
+    const platform::ProcessMemory memory = platform::readProcessMemory();
+    sample.set(Metric::Rss, memory.rss);
+    sample.set(Metric::Uss, memory.uss);
+    sample.set(Metric::Vms, memory.vms);
+  } catch (const platform::PlatformError& e) {
+    throw InternalError(std::string("sampling process memory: ") + e.what());
+  }
+  return sample;
+}
+
+}  // namespace psleak
