@@ -6,7 +6,7 @@
 namespace psleak {
 namespace {
 
-using nlohmann::ordered_json;
+using json = nlohmann::ordered_json;
 
 const char* statusName(VerdictStatus status) {
   switch (status) {
