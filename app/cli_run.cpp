@@ -39,6 +39,11 @@ class RunCommand : public Command {
     app_->add_option("--tolerance", tolerances_,
                      "Growth in bytes that counts as none: BYTES, or METRIC=BYTES (repeatable)")
         ->allow_extra_args(false);
+    app_->add_option("--checks", checks_,
+                     "Only these checks: memory,fd,thread,pythread,gc,refcount (default: all)")
+        ->allow_extra_args(false);
+    app_->add_option("--skip", skip_, "Leave out these checks (same names as --checks)")
+        ->allow_extra_args(false);
     addInterpreterOptions(*app_, options_.interpreter);
     addOutputOptions(*app_, global.output);
   }
@@ -51,6 +56,7 @@ class RunCommand : public Command {
     try {
       for (const std::string& text : kwargs_) options_.target.kwargs.push_back(parseKeywordArgument(text));
       for (const std::string& text : tolerances_) applyTolerance(text, options_.check.detector.tolerance);
+      options_.checks = CheckSelection::fromOptions(checks_, skip_);
     } catch (const UsageError& e) {
       printUsageError("run", e.what(), output.json);
       return static_cast<int>(ExitCode::Usage);
@@ -73,6 +79,8 @@ class RunCommand : public Command {
   RunOptions options_;
   std::vector<std::string> kwargs_;
   std::vector<std::string> tolerances_;
+  std::vector<std::string> checks_;
+  std::vector<std::string> skip_;
 };
 
 }  // namespace

@@ -36,10 +36,15 @@ void printReport(const Report& report, const OutputOptions& options) {
   if (report.verdict.status == VerdictStatus::Error) {
     std::fprintf(stderr, "psleak: error: %s\n", report.verdict.message.c_str());
     if (!report.verdict.details.empty()) std::fputs(report.verdict.details.c_str(), stderr);
+    std::fputs(formatFindings(report.findings).c_str(), stderr);
     std::fflush(stderr);
     return;
   }
-  std::printf("%s\n", formatVerdictLine(report.verdict).c_str());
+  std::fputs(formatFindings(report.findings).c_str(), stdout);
+  // A leak was named above, with its items, by its finding.
+  if (report.verdict.status == VerdictStatus::Clean) {
+    std::printf("%s\n", formatVerdictLine(report.verdict).c_str());
+  }
   std::fflush(stdout);
 }
 

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "checks/check_kind.h"
 #include "python/interpreter.h"
 #include "python/target.h"
 #include "report/report.h"
@@ -15,6 +16,7 @@ struct RunOptions {
   std::string targetText;   // MODULE:ATTR as given (empty with --expr)
   py::TargetRequest target; // spec filled in by runCommand from targetText
   MemoryCheckSettings check;
+  CheckSelection checks;    // --checks / --skip
   py::InterpreterOptions interpreter;
   bool rawBytes = false;
 };

@@ -55,6 +55,19 @@ std::string formatRunLine(const RunDelta& run, const TextOptions& options) {
   return line;
 }
 
+std::string formatFindings(const std::vector<Finding>& findings) {
+  std::string text;
+  for (Severity severity : {Severity::Leak, Severity::Warning}) {
+    for (const Finding& finding : findings) {
+      if (finding.severity != severity) continue;
+      text += fmt::format("{}: {}\n", severity == Severity::Leak ? "LEAK" : "WARNING",
+                          finding.message);
+      for (const std::string& item : finding.items) text += "    " + item + "\n";
+    }
+  }
+  return text;
+}
+
 std::string formatVerdictLine(const Verdict& verdict) {
   switch (verdict.status) {
     case VerdictStatus::Clean:

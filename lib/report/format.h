@@ -23,6 +23,10 @@ double bytesPerCall(const RunDelta& run);
 // "Run # 3: heap=+760.1 KiB | mmap=+0 B | uss=+764 KiB | rss=+800 KiB | (calls=  400, avg/call=+1.9 KiB)"
 std::string formatRunLine(const RunDelta& run, const TextOptions& options);
 
+// Each finding as "LEAK: <message>" / "WARNING: <message>" followed by its items,
+// indented, one per line; leaks first.
+std::string formatFindings(const std::vector<Finding>& findings);
+
 // "LEAK: memory kept increasing after 10 runs (heap +1.9 KiB/call)" / "OK: no leak (...)"
 std::string formatVerdictLine(const Verdict& verdict);
 

@@ -48,7 +48,8 @@ json toJson(const CheckSettingsDescription& settings) {
   return {{"warmup", settings.warmup},
           {"calls", settings.calls},
           {"retries", settings.retries},
-          {"tolerance", tolerance}};
+          {"tolerance", tolerance},
+          {"checks", settings.checks}};
 }
 
 json toJson(const Verdict& verdict) {
@@ -60,11 +61,19 @@ json toJson(const Verdict& verdict) {
   return {
       {"status", statusName(verdict.status)},
       {"kind", verdict.kind.empty() ? json(nullptr) : json(verdict.kind)},
+      {"kinds", verdict.kinds},
       {"message", verdict.message},
       {"details", verdict.details.empty() ? json(nullptr) : json(verdict.details)},
       {"growing", growing},
       {"exit_code", static_cast<int>(verdict.exitCode())},
   };
+}
+
+json toJson(const Finding& finding) {
+  return {{"check", checkName(finding.kind)},
+          {"severity", finding.severity == Severity::Leak ? "leak" : "warning"},
+          {"message", finding.message},
+          {"items", finding.items}};
 }
 
 }  // namespace
@@ -84,6 +93,8 @@ json toJson(const RunDelta& run) {
 json toJson(const Report& report) {
   json runs = json::array();
   for (const RunDelta& run : report.runs) runs.push_back(toJson(run));
+  json findings = json::array();
+  for (const Finding& finding : report.findings) findings.push_back(toJson(finding));
   json document = {
       {"schema_version", kJsonSchemaVersion},
       {"psleak_version", kPsleakVersion},
@@ -93,6 +104,7 @@ json toJson(const Report& report) {
       {"platform", nullptr},
       {"settings", report.settings ? toJson(*report.settings) : json(nullptr)},
       {"runs", runs},
+      {"findings", findings},
       {"verdict", toJson(report.verdict)},
       {"duration_seconds", report.durationSeconds},
   };

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "checks/finding.h"
 #include "core/errors.h"
 #include "detector/leak_detector.h"
 #include "detector/metrics.h"
@@ -19,8 +20,10 @@ enum class VerdictStatus { Clean, Leak, Error };
 
 struct Verdict {
   VerdictStatus status = VerdictStatus::Error;
-  // "memory" for a memory leak; "usage", "target" or "internal" for an error; empty when clean.
+  // The first kind that leaked ("memory", "fd", "thread", "pythread", "gc", "refcount"),
+  // or "usage", "target", "internal" for an error; empty when clean.
   std::string kind;
+  std::vector<std::string> kinds;  // every kind that leaked
   std::string message;   // one line
   std::string details;   // e.g. the target's Python traceback
   std::vector<MetricGrowth> growing;  // the metrics that kept growing (leaks)
@@ -55,6 +58,7 @@ struct CheckSettingsDescription {
   std::int64_t calls = 0;
   int retries = 0;
   Tolerance tolerance;
+  std::vector<std::string> checks;  // the checks that were on
 };
 
 struct Report {
@@ -64,6 +68,7 @@ struct Report {
   std::optional<PlatformDescription> platform;
   std::optional<CheckSettingsDescription> settings;
   std::vector<RunDelta> runs;
+  std::vector<Finding> findings;  // resource leaks and warnings, in the order found
   Verdict verdict;
   double durationSeconds = 0.0;
 };
@@ -71,6 +76,13 @@ struct Report {
 // Verdicts, with their one-line messages.
 Verdict cleanVerdict(const std::vector<RunDelta>& runs);
 Verdict memoryLeakVerdict(const Assessment& assessment, bool rawBytes);
+// A memory leak as a finding: "memory kept increasing after 10 runs (heap +1.0 KiB/call)".
+Finding memoryLeakFinding(const Assessment& assessment, bool rawBytes);
+// The verdict of a finished check: a leak if any finding is a leak (a memory leak is
+// one, see memoryLeakFinding); every leaking kind is named. `memory` is the memory
+// check's assessment when it ran.
+Verdict composeVerdict(const std::optional<Assessment>& memory, const std::vector<RunDelta>& runs,
+                       const std::vector<Finding>& findings);
 Verdict errorVerdict(const std::string& kind, const std::string& message,
                      const std::string& details = {});
 

@@ -1,5 +1,8 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
+
 #include "report/format.h"
 #include "report/report.h"
 
@@ -29,19 +32,62 @@ Verdict cleanVerdict(const std::vector<RunDelta>& runs) {
   return verdict;
 }
 
-Verdict memoryLeakVerdict(const Assessment& assessment, bool rawBytes) {
-  Verdict verdict;
-  verdict.status = VerdictStatus::Leak;
-  verdict.kind = "memory";
-  verdict.growing = assessment.growing;
+Finding memoryLeakFinding(const Assessment& assessment, bool rawBytes) {
+  // Name the two metrics that say most: the allocator's own first, then what the kernel
+  // sees; the JSON has every growing metric.
+  static constexpr std::array<Metric, kMetricCount> kMostTelling = {
+      Metric::HeapUsed, Metric::MmapUsed, Metric::Uss, Metric::Rss, Metric::Vms, Metric::HeapTotal};
+  std::vector<MetricGrowth> telling;
+  for (Metric m : kMostTelling) {
+    for (const MetricGrowth& growth : assessment.growing) {
+      if (growth.metric == m && telling.size() < 2) telling.push_back(growth);
+    }
+  }
   std::string metrics;
-  for (const MetricGrowth& growth : assessment.growing) {
+  for (const MetricGrowth& growth : telling) {
     if (!metrics.empty()) metrics += ", ";
     metrics += fmt::format("{} {}/call", metricLabel(growth.metric),
                            formatBytes(growth.perCall, rawBytes));
   }
-  verdict.message = fmt::format("memory kept increasing after {} runs ({})", assessment.runs, metrics);
+  return {CheckKind::Memory, Severity::Leak,
+          fmt::format("memory kept increasing after {} runs ({})", assessment.runs, metrics), {}};
+}
+
+Verdict memoryLeakVerdict(const Assessment& assessment, bool rawBytes) {
+  Verdict verdict;
+  verdict.status = VerdictStatus::Leak;
+  verdict.kind = "memory";
+  verdict.kinds = {verdict.kind};
+  verdict.growing = assessment.growing;
+  verdict.message = memoryLeakFinding(assessment, rawBytes).message;
   return verdict;
+}
+
+Verdict composeVerdict(const std::optional<Assessment>& memory, const std::vector<RunDelta>& runs,
+                       const std::vector<Finding>& findings) {
+  Verdict verdict;
+  if (memory && memory->decision == Decision::Leak) verdict.growing = memory->growing;
+  std::vector<std::string> messages;
+  for (const Finding& finding : findings) {
+    if (finding.severity != Severity::Leak) continue;
+    const std::string kind(checkName(finding.kind));
+    verdict.status = VerdictStatus::Leak;
+    if (verdict.kind.empty()) verdict.kind = kind;
+    if (std::find(verdict.kinds.begin(), verdict.kinds.end(), kind) == verdict.kinds.end()) {
+      verdict.kinds.push_back(kind);
+    }
+    messages.push_back(finding.message);
+  }
+  if (verdict.status == VerdictStatus::Leak) {
+    verdict.message = messages.front();
+    for (std::size_t i = 1; i < messages.size(); ++i) verdict.message += "; " + messages[i];
+    return verdict;
+  }
+  if (memory) return cleanVerdict(runs);
+  Verdict clean;
+  clean.status = VerdictStatus::Clean;
+  clean.message = "no leak";
+  return clean;
 }
 
 Verdict errorVerdict(const std::string& kind, const std::string& message,

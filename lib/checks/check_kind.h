@@ -1,0 +1,45 @@
+#pragma once
+// The checks `psleak run` makes, and the --checks/--skip selection of them.
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace psleak {
+
+enum class CheckKind : int {
+  Memory,    // memory that keeps growing run after run
+  Fd,        // file descriptors left open
+  Thread,    // native threads left running
+  PyThread,  // Python threads started and not joined
+  Gc,        // objects left in reference cycles
+  Refcount,  // references leaked to objects that already exist
+};
+
+inline constexpr std::array<CheckKind, 6> kAllChecks = {CheckKind::Memory, CheckKind::Fd,
+                                                        CheckKind::Thread, CheckKind::PyThread,
+                                                        CheckKind::Gc,     CheckKind::Refcount};
+
+// "memory", "fd", "thread", "pythread", "gc", "refcount".
+std::string_view checkName(CheckKind kind);
+std::optional<CheckKind> checkFromName(std::string_view name);
+
+class CheckSelection {
+ public:
+  CheckSelection() { enabled_.fill(true); }
+  // From --checks (empty: all) and --skip lists, comma-separated or repeated.
+  // Throws UsageError naming an unknown check, or when nothing is left to check.
+  static CheckSelection fromOptions(const std::vector<std::string>& checks,
+                                    const std::vector<std::string>& skip);
+
+  bool enabled(CheckKind kind) const { return enabled_[static_cast<int>(kind)]; }
+  void set(CheckKind kind, bool on) { enabled_[static_cast<int>(kind)] = on; }
+  std::vector<std::string> names() const;  // enabled ones, in kAllChecks order
+
+ private:
+  std::array<bool, kAllChecks.size()> enabled_{};
+};
+
+}  // namespace psleak

@@ -1,0 +1,163 @@
+#include "python/resource_probes.h"
+
+#include <frameobject.h>
+
+#include "core/errors.h"
+#include "python/python_error.h"
+
+namespace psleak::py {
+namespace {
+
+PyRef importModule(const char* name) {
+  PyRef module = PyRef::steal(PyImport_ImportModule(name));
+  if (!module) throwInternalError(std::string("importing ") + name);
+  return module;
+}
+
+std::int64_t integerAttr(PyObject* object, const char* name) {
+  PyRef value = PyRef::steal(PyObject_GetAttrString(object, name));
+  if (!value || value.get() == Py_None) {
+    PyErr_Clear();
+    return 0;
+  }
+  const long long result = PyLong_AsLongLong(value.get());
+  if (result == -1 && PyErr_Occurred()) PyErr_Clear();
+  return result;
+}
+
+// Sets gc.DEBUG_SAVEALL for its lifetime; then restores the flags and drops what was
+// saved, so that the check's own bookkeeping leaves nothing behind.
+class SaveAllGuard {
+ public:
+  SaveAllGuard() : gc_(importModule("gc")) {
+    PyRef flags = PyRef::steal(PyObject_CallMethod(gc_.get(), "get_debug", nullptr));
+    if (!flags) throwInternalError("gc.get_debug()");
+    oldFlags_ = PyLong_AsLong(flags.get());
+    const long saveAll = integerAttr(gc_.get(), "DEBUG_SAVEALL");
+    garbage_ = PyRef::steal(PyObject_GetAttrString(gc_.get(), "garbage"));
+    if (!garbage_ || !PyList_Check(garbage_.get())) throwInternalError("gc.garbage");
+    start_ = PyList_GET_SIZE(garbage_.get());
+    setFlags(oldFlags_ | saveAll);
+  }
+  ~SaveAllGuard() {
+    // Runs during exception unwinding too: keep any pending Python error aside.
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    setFlags(oldFlags_);
+    PyList_SetSlice(garbage_.get(), start_, PyList_GET_SIZE(garbage_.get()), nullptr);
+    PyErr_Clear();
+    PyErr_Restore(type, value, traceback);
+  }
+  SaveAllGuard(const SaveAllGuard&) = delete;
+  SaveAllGuard& operator=(const SaveAllGuard&) = delete;
+
+  void collect() {
+    PyRef result = PyRef::steal(PyObject_CallMethod(gc_.get(), "collect", nullptr));
+    if (!result) throwInternalError("gc.collect()");
+  }
+  // Objects saved since the guard was made.
+  PyObject* garbage() const { return garbage_.get(); }
+  Py_ssize_t start() const { return start_; }
+
+ private:
+  void setFlags(long flags) {
+    PyRef result = PyRef::steal(PyObject_CallMethod(gc_.get(), "set_debug", "l", flags));
+    if (!result) PyErr_Clear();
+  }
+
+  PyRef gc_;
+  PyRef garbage_;
+  long oldFlags_ = 0;
+  Py_ssize_t start_ = 0;
+};
+
+bool isExceptionMachinery(PyObject* object) {
+  return PyFrame_Check(object) || PyTraceBack_Check(object) || PyExceptionInstance_Check(object);
+}
+
+std::string qualifiedTypeName(PyObject* object) {
+  PyTypeObject* type = Py_TYPE(object);
+  PyRef module = PyRef::steal(PyObject_GetAttrString(reinterpret_cast<PyObject*>(type), "__module__"));
+  if (!module) PyErr_Clear();
+  const std::string moduleName = module ? toString(module.get()) : std::string();
+  const std::string name = type->tp_name;
+  if (moduleName.empty() || moduleName == "builtins" || name.find('.') != std::string::npos) return name;
+  return moduleName + "." + name;
+}
+
+}  // namespace
+
+std::vector<PythonThreadInfo> listPythonThreads() {
+  PyRef threading = importModule("threading");
+  PyRef threads = PyRef::steal(PyObject_CallMethod(threading.get(), "enumerate", nullptr));
+  if (!threads) throwInternalError("threading.enumerate()");
+  std::vector<PythonThreadInfo> result;
+  const Py_ssize_t count = PyList_Size(threads.get());
+  for (Py_ssize_t i = 0; i < count; ++i) {
+    PyObject* thread = PyList_GET_ITEM(threads.get(), i);  // borrowed
+    PythonThreadInfo info;
+    info.ident = static_cast<unsigned long>(integerAttr(thread, "ident"));
+    info.nativeId = static_cast<long>(integerAttr(thread, "native_id"));
+    info.description = toRepr(thread);
+    result.push_back(std::move(info));
+  }
+  return result;
+}
+
+std::vector<GarbageObject> garbageLeftBy(const std::function<void()>& call) {
+  {
+    PyRef gc = importModule("gc");
+    PyRef collected = PyRef::steal(PyObject_CallMethod(gc.get(), "collect", nullptr));
+    if (!collected) throwInternalError("gc.collect()");
+  }
+  SaveAllGuard guard;
+  call();
+  guard.collect();
+  std::vector<GarbageObject> objects;
+  const Py_ssize_t end = PyList_GET_SIZE(guard.garbage());
+  for (Py_ssize_t i = guard.start(); i < end; ++i) {
+    PyObject* object = PyList_GET_ITEM(guard.garbage(), i);  // borrowed
+    if (isExceptionMachinery(object)) continue;
+    objects.push_back({qualifiedTypeName(object), toRepr(object, 80)});
+  }
+  return objects;
+}
+
+RefcountProbe::RefcountProbe(const ResolvedTarget& target) {
+  objects_.push_back(target.callable.get());
+  names_.push_back("the callable " + toRepr(target.callable.get(), 60));
+  for (std::size_t i = 0; i < target.positional.size(); ++i) {
+    objects_.push_back(target.positional[i].get());
+    names_.push_back("argument " + std::to_string(i + 1) + " " + toRepr(target.positional[i].get(), 60));
+  }
+  for (std::size_t i = 0; i < target.keywordValues.size(); ++i) {
+    PyObject* name = PyTuple_GET_ITEM(target.keywordNames.get(), static_cast<Py_ssize_t>(i));
+    objects_.push_back(target.keywordValues[i].get());
+    names_.push_back("keyword argument " + toString(name) + "=" + toRepr(target.keywordValues[i].get(), 60));
+  }
+  objects_.push_back(Py_None);
+  names_.push_back("None");
+  objects_.push_back(Py_True);
+  names_.push_back("True");
+  objects_.push_back(Py_False);
+  names_.push_back("False");
+  PyObject* sys = PyImport_AddModule("sys");  // borrowed
+  if (PyObject_HasAttrString(sys, "gettotalrefcount")) {
+    totalRefcount_ = PyRef::steal(PyObject_GetAttrString(sys, "gettotalrefcount"));
+    names_.push_back("all objects (sys.gettotalrefcount)");
+  }
+}
+
+std::vector<std::int64_t> RefcountProbe::read() const {
+  std::vector<std::int64_t> counts;
+  counts.reserve(names_.size());
+  for (PyObject* object : objects_) counts.push_back(static_cast<std::int64_t>(Py_REFCNT(object)));
+  if (totalRefcount_) {
+    PyRef total = PyRef::steal(PyObject_CallNoArgs(totalRefcount_.get()));
+    if (!total) throwInternalError("sys.gettotalrefcount()");
+    counts.push_back(PyLong_AsLongLong(total.get()));
+  }
+  return counts;
+}
+
+}  // namespace psleak::py
