@@ -31,8 +31,9 @@ void flushStream(const char* name) {
 
 }  // namespace
 
-PythonWorkload::PythonWorkload(const ResolvedTarget& target)
+PythonWorkload::PythonWorkload(const ResolvedTarget& target, PyObject* clearCallback)
     : target_(target),
+      clearCallback_(clearCallback),
       gcCollect_(attribute("gc", "collect")),
       clearTypeCache_(attribute("sys", "_clear_type_cache")),
       clearLineCache_(attribute("linecache", "clearcache")) {
@@ -77,6 +78,10 @@ void PythonWorkload::clearCaches() {
   flushStream("stdout");
   flushStream("stderr");
   std::fflush(nullptr);
+  if (clearCallback_) {
+    PyRef result = PyRef::steal(PyObject_CallNoArgs(clearCallback_));
+    if (!result) throwTargetError("trim_callback raised");
+  }
   callIgnoringResult(gcCollect_.get(), "gc.collect()");
   callIgnoringResult(clearTypeCache_.get(), "sys._clear_type_cache()");
   callIgnoringResult(clearLineCache_.get(), "linecache.clearcache()");

@@ -12,15 +12,15 @@ namespace psleak::py {
 
 class PythonWorkload : public Workload {
  public:
-  // `target` must outlive the workload.
-  explicit PythonWorkload(const ResolvedTarget& target);
+  // `target` (and `clearCallback`, a callable or null) must outlive the workload.
+  explicit PythonWorkload(const ResolvedTarget& target, PyObject* clearCallback = nullptr);
 
   // Calls the target `times` times. Throws TargetError when a call raises an exception
   // that was not expected, or returns normally when one was.
   void call(std::int64_t times) override;
 
-  // Flushes stdio, collects garbage, clears the type cache, linecache and the path
-  // importer cache, so that what they hold is not taken for a leak.
+  // Flushes stdio, runs the clear callback, collects garbage, clears the type cache,
+  // linecache and the path importer cache, so that what they hold is not taken for a leak.
   void clearCaches() override;
 
   // Total calls made so far (warm-up included).
@@ -35,6 +35,7 @@ class PythonWorkload : public Workload {
   std::size_t positionalCount_ = 0;
   std::int64_t callsMade_ = 0;
 
+  PyObject* clearCallback_;
   PyRef gcCollect_;
   PyRef clearTypeCache_;
   PyRef clearLineCache_;
