@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "python/interpreter.h"
 #include "terminal_output.h"
@@ -23,6 +25,12 @@ class Command {
 
 std::unique_ptr<Command> addRunCommand(CLI::App& parent, GlobalOptions& global);
 std::unique_ptr<Command> addInfoCommand(CLI::App& parent, GlobalOptions& global);
+std::unique_ptr<Command> addTestCommand(CLI::App& parent, GlobalOptions& global);
+
+// `psleak python` passes everything after it to Python untouched, so it is dispatched
+// before CLI11 parses; it is described to CLI11 only for --help.
+void describePythonCommand(CLI::App& parent);
+int runPythonCommand(const std::vector<std::string>& args);
 
 // The options every subcommand shares: --json, --bytes, -v.
 void addOutputOptions(CLI::App& app, OutputOptions& output);

@@ -36,7 +36,9 @@ bool wantsJson(int argc, char** argv) {
 // The subcommand named on the command line, for error documents.
 std::string commandName(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "run") == 0 || std::strcmp(argv[i], "info") == 0) return argv[i];
+    for (const char* name : {"run", "info", "test"}) {
+      if (std::strcmp(argv[i], name) == 0) return name;
+    }
   }
   return "psleak";
 }
@@ -51,6 +53,12 @@ int runMain(int argc, char** argv) {
   std::vector<std::unique_ptr<Command>> commands;
   commands.push_back(addRunCommand(app, global));
   commands.push_back(addInfoCommand(app, global));
+  commands.push_back(addTestCommand(app, global));
+  describePythonCommand(app);
+
+  if (argc >= 2 && std::strcmp(argv[1], "python") == 0) {
+    return runPythonCommand(std::vector<std::string>(argv + 2, argv + argc));
+  }
 
   try {
     app.parse(argc, argv);

@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "core/errors.h"
+#include "pymodule/psleak_module.h"
 #include "python/python_error.h"
 
 #ifndef PSLEAK_DEFAULT_PYTHON
@@ -129,10 +130,10 @@ std::string embeddedPythonVersion() {
 Interpreter::Interpreter(const InterpreterOptions& options) {
   const std::string executable = choosePythonExecutable(options);
 
-  for (const auto& [name, init] : options.builtinModules) {
-    if (PyImport_AppendInittab(name, init) != 0) {
-      throw InternalError(std::string("cannot register built-in module ") + name);
-    }
+  // `import psleak` finds the module built into this executable.
+  pymodule::setEmbeddedAllocator(options.pymalloc ? "pymalloc" : "malloc");
+  if (PyImport_AppendInittab("psleak", PyInit_psleak) != 0) {
+    throw InternalError("cannot register the built-in module psleak");
   }
 
   PyPreConfig preconfig;
@@ -147,12 +148,14 @@ Interpreter::Interpreter(const InterpreterOptions& options) {
   }
 
   ConfigGuard config;
-  config.get()->parse_argv = 0;
+  config.get()->parse_argv = options.pythonCommandLine ? 1 : 0;
   // program_name decides sys.executable, sys.prefix and whether a pyvenv.cfg is honoured.
   config.check(PyConfig_SetBytesString(config.get(), &config.get()->program_name,
                                        executable.c_str()),
                "program name");
   std::vector<std::string> argv = options.argv.empty() ? std::vector<std::string>{""} : options.argv;
+  // The python command line's argv[0] is the program; Python takes sys.argv from the rest.
+  if (options.pythonCommandLine) argv.insert(argv.begin(), executable);
   std::vector<char*> argvPointers;
   for (std::string& arg : argv) argvPointers.push_back(arg.data());
   config.check(PyConfig_SetBytesArgv(config.get(), static_cast<Py_ssize_t>(argvPointers.size()),

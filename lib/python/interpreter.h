@@ -19,8 +19,8 @@ struct InterpreterOptions {
   std::vector<std::string> argv;
   // Put the current directory first on sys.path, as `python -m` does.
   bool currentDirectoryFirst = true;
-  // Built-in modules to register before start-up: name and PyInit function.
-  std::vector<std::pair<const char*, PyObject* (*)()>> builtinModules;
+  // Parse argv as the python command line does (-c, -m, a script), for Py_RunMain.
+  bool pythonCommandLine = false;
 };
 
 struct InterpreterInfo {

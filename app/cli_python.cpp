@@ -1,0 +1,71 @@
+// `psleak test PATH...` and `psleak python ARGS...`: the user's Python run inside
+// psleak's interpreter.
+
+#include <cstdio>
+
+#include "cli_commands.h"
+#include "commands/python_commands.h"
+#include "core/errors.h"
+
+namespace psleak::cli {
+namespace {
+
+// Runs `body`, turning psleak's own errors into one line and the documented code.
+template <typename Body>
+int guarded(const char* command, Body body) {
+  try {
+    return body();
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "psleak: error: %s\n", e.what());
+    return static_cast<int>(ExitCode::Usage);
+  } catch (const TargetError& e) {
+    std::fprintf(stderr, "psleak: error: %s\n%s", e.what(), e.details().c_str());
+    return static_cast<int>(ExitCode::Target);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "psleak: error: %s: %s\n", command, e.what());
+    return static_cast<int>(ExitCode::Internal);
+  }
+}
+
+class TestCommand : public Command {
+ public:
+  TestCommand(CLI::App& parent, GlobalOptions&) {
+    app_ = parent.add_subcommand(
+        "test", "Run unittest discovery over files and folders, with `import psleak` available");
+    app_->add_option("paths", paths_, "Test files or folders")->required();
+    app_->add_flag("-v,--verbose", verbose_, "One line per test (unittest verbosity 2)");
+    app_->add_flag("-q,--quiet", quiet_, "Only the summary (unittest verbosity 0)");
+    addInterpreterOptions(*app_, interpreter_);
+  }
+  CLI::App* app() const override { return app_; }
+  int execute(const GlobalOptions&) override {
+    const int verbosity = quiet_ ? 0 : (verbose_ ? 2 : 1);
+    return guarded("test", [&] { return runTestPaths(paths_, verbosity, interpreter_); });
+  }
+
+ private:
+  CLI::App* app_ = nullptr;
+  std::vector<std::string> paths_;
+  bool verbose_ = false;
+  bool quiet_ = false;
+  py::InterpreterOptions interpreter_;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> addTestCommand(CLI::App& parent, GlobalOptions& global) {
+  return std::make_unique<TestCommand>(parent, global);
+}
+
+void describePythonCommand(CLI::App& parent) {
+  parent.add_subcommand("python",
+                        "Run python with these arguments (script, -c, -m module) inside psleak")
+      ->prefix_command()
+      ->allow_extras();
+}
+
+int runPythonCommand(const std::vector<std::string>& args) {
+  return guarded("python", [&] { return runPythonMain(args, py::InterpreterOptions{}); });
+}
+
+}  // namespace psleak::cli

@@ -1,0 +1,281 @@
+# The Python-level API of the `psleak` module: MemoryLeakTestCase, Checkers, LeakTest,
+# the exception classes and the test-suite runner. This source is compiled into the
+# module (see psleak_module.cpp) and runs in its namespace, next to the native
+# functions it uses: malloc_info(), malloc_trim(), _check(), _EMBEDDED_ALLOCATOR.
+
+import os
+import sys
+import unittest
+import warnings
+
+__all__ = [
+    "malloc_info", "malloc_trim", "MemoryLeakTestCase", "LeakTest", "Checkers",
+    "Error", "MemoryLeakError", "UnclosedFdError", "UnclosedHandleError",
+    "UnclosedNativeThreadError", "UnclosedPythonThreadError",
+    "UncollectableGarbageError", "ReferenceLeakError",
+]
+
+
+class Error(AssertionError):
+    """Base class of every leak psleak reports (a failed assertion in a test)."""
+
+
+class MemoryLeakError(Error):
+    """Memory kept increasing run after run."""
+
+
+class UnclosedFdError(Error):
+    """A call left file descriptors open."""
+
+
+class UnclosedHandleError(Error):
+    """A call left Windows handles open (never raised on POSIX systems)."""
+
+
+class UnclosedNativeThreadError(Error):
+    """A call left native threads running."""
+
+
+class UnclosedPythonThreadError(Error):
+    """A call started Python threads and did not join them."""
+
+
+class UncollectableGarbageError(Error):
+    """A call left objects in reference cycles that only the cycle collector frees."""
+
+
+class ReferenceLeakError(Error):
+    """Calls leaked references to objects that already existed."""
+
+
+# psleak's check names, by the names of the seed design's API.
+_CHECKER_NAMES = {
+    "memory": "memory",
+    "fds": "fd",
+    "handles": None,  # Windows only: nothing to check here
+    "c_threads": "thread",
+    "py_threads": "pythread",
+    "gcgarbage": "gc",
+    "refcount": "refcount",
+}
+
+_ERRORS = {
+    "memory": MemoryLeakError,
+    "fd": UnclosedFdError,
+    "thread": UnclosedNativeThreadError,
+    "pythread": UnclosedPythonThreadError,
+    "gc": UncollectableGarbageError,
+    "refcount": ReferenceLeakError,
+}
+
+_METRICS = ("heap_used", "mmap_used", "heap_total", "rss", "uss", "vms")
+_METRIC_LABELS = {"heap": "heap_used", "mmap": "mmap_used", "arena": "heap_total"}
+
+
+class Checkers:
+    """Which checks execute() makes: Checkers.only("memory"), Checkers.exclude("fds")."""
+
+    def __init__(self, names=None):
+        names = tuple(_CHECKER_NAMES) if names is None else tuple(names)
+        for name in names:
+            if name not in _CHECKER_NAMES:
+                raise ValueError(
+                    "unknown checker %r (known: %s)" % (name, ", ".join(_CHECKER_NAMES)))
+        self.names = frozenset(names)
+
+    @classmethod
+    def only(cls, *names):
+        return cls(names)
+
+    @classmethod
+    def exclude(cls, *names):
+        cls(names)  # validates
+        return cls(n for n in _CHECKER_NAMES if n not in names)
+
+    def _psleak_checks(self):
+        checks = [_CHECKER_NAMES[n] for n in _CHECKER_NAMES if n in self.names]
+        return [c for c in checks if c is not None]
+
+    def __repr__(self):
+        return "Checkers.only(%s)" % ", ".join(repr(n) for n in _CHECKER_NAMES if n in self.names)
+
+
+class LeakTest:
+    """One entry of auto_generate(): the function, its arguments, execute() options."""
+
+    def __init__(self, fun, *args, **execute_kwargs):
+        if not callable(fun):
+            raise TypeError("LeakTest: %r is not callable" % (fun,))
+        self.fun = fun
+        self.args = args
+        self.execute_kwargs = execute_kwargs
+
+    def __repr__(self):
+        return "LeakTest(%r, *%r, **%r)" % (self.fun, self.args, self.execute_kwargs)
+
+
+def _allocator():
+    if _EMBEDDED_ALLOCATOR:
+        return _EMBEDDED_ALLOCATOR
+    if os.environ.get("PYTHONMALLOC", "") in ("malloc", "malloc_debug"):
+        return "malloc"
+    return "pymalloc"
+
+
+_warned_pymalloc = False
+
+
+def _warn_if_pymalloc():
+    global _warned_pymalloc
+    if _warned_pymalloc or _allocator() != "pymalloc":
+        return
+    _warned_pymalloc = True
+    warnings.warn(
+        "psleak: this interpreter allocates small objects with pymalloc, whose pools "
+        "can hide small leaks; run the tests with `psleak test` or `psleak python`, or "
+        "set PYTHONMALLOC=malloc", RuntimeWarning, stacklevel=4)
+
+
+def _check_count(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("%s must be an int, not %s" % (name, type(value).__name__))
+    if value < minimum:
+        raise ValueError("%s must be >= %d (got %d)" % (name, minimum, value))
+    return value
+
+
+def _normalize_tolerance(tolerance):
+    if isinstance(tolerance, dict):
+        result = {}
+        for key, value in tolerance.items():
+            metric = _METRIC_LABELS.get(key, key)
+            if metric not in _METRICS:
+                raise ValueError("tolerance: unknown metric %r (known: %s)"
+                                 % (key, ", ".join(_METRICS + tuple(_METRIC_LABELS))))
+            result[metric] = _check_count("tolerance[%r]" % key, value, 0)
+        return result
+    value = _check_count("tolerance", tolerance, 0)
+    return {metric: value for metric in _METRICS}
+
+
+class MemoryLeakTestCase(unittest.TestCase):
+    """A TestCase whose execute() fails the test when a function leaks."""
+
+    warmup_times = 10
+    times = 200
+    retries = 10
+    tolerance = 0
+    trim_callback = None
+    checkers = None
+    verbosity = 0
+
+    @classmethod
+    def auto_generate(cls):
+        """Override to return {name: LeakTest(fun, *args, **execute_kwargs)}; each
+        entry becomes a test method test_leak_<name>."""
+        return {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        tests = cls.auto_generate()
+        if not isinstance(tests, dict):
+            raise TypeError("%s.auto_generate() must return a dict, not %s"
+                            % (cls.__name__, type(tests).__name__))
+        for name, test in tests.items():
+            if not isinstance(test, LeakTest):
+                raise TypeError("%s.auto_generate()[%r] must be a LeakTest, not %s"
+                                % (cls.__name__, name, type(test).__name__))
+            method = "test_leak_" + name
+            if not method.isidentifier():
+                raise ValueError("%s.auto_generate(): %r does not make a method name"
+                                 % (cls.__name__, name))
+            if method not in cls.__dict__:
+                setattr(cls, method, _generated_test(method, test))
+
+    def execute(self, fun, *args, warmup_times=None, times=None, retries=None,
+                tolerance=None, trim_callback=None, checkers=None):
+        """Calls fun(*args) repeatedly; fails the test if it leaks memory or resources."""
+        self._execute(fun, args, None, warmup_times, times, retries, tolerance,
+                      trim_callback, checkers)
+
+    def execute_w_exc(self, exc, fun, *args, **kwargs):
+        """Like execute(), for a function each call of which must raise `exc`: the error
+        path is checked for leaks."""
+        if not (isinstance(exc, type) and issubclass(exc, BaseException)):
+            raise TypeError("execute_w_exc: %r is not an exception class" % (exc,))
+        options = {k: kwargs.pop(k) for k in list(kwargs) if k in (
+            "warmup_times", "times", "retries", "tolerance", "trim_callback", "checkers")}
+        if kwargs:
+            raise TypeError("execute_w_exc: unexpected keyword arguments %s"
+                            % ", ".join(sorted(kwargs)))
+        self._execute(fun, args, exc, options.get("warmup_times"), options.get("times"),
+                      options.get("retries"), options.get("tolerance"),
+                      options.get("trim_callback"), options.get("checkers"))
+
+    def _execute(self, fun, args, exc, warmup_times, times, retries, tolerance,
+                 trim_callback, checkers):
+        if not callable(fun):
+            raise TypeError("%r is not callable" % (fun,))
+        pick = lambda value, default: default if value is None else value
+        warmup_times = _check_count("warmup_times", pick(warmup_times, self.warmup_times), 0)
+        times = _check_count("times", pick(times, self.times), 1)
+        retries = _check_count("retries", pick(retries, self.retries), 1)
+        tolerance = _normalize_tolerance(pick(tolerance, self.tolerance))
+        trim_callback = pick(trim_callback, self.trim_callback)
+        if trim_callback is not None and not callable(trim_callback):
+            raise TypeError("trim_callback must be callable")
+        checkers = pick(checkers, self.checkers)
+        if checkers is None:
+            checkers = Checkers()
+        if not isinstance(checkers, Checkers):
+            raise TypeError("checkers must be a Checkers instance, e.g. Checkers.only('memory')")
+        checks = checkers._psleak_checks()
+        if not checks:
+            return
+        _warn_if_pymalloc()
+        report = _check(fun, tuple(args), {}, warmup_times, times, retries, tolerance,
+                        checks, exc, trim_callback, int(self.verbosity))
+        _raise_for(report)
+
+
+def _generated_test(name, test):
+    def method(self):
+        self.execute(test.fun, *test.args, **test.execute_kwargs)
+    method.__name__ = name
+    method.__qualname__ = name
+    method.__doc__ = "Leak test of %r" % (test.fun,)
+    return method
+
+
+def _raise_for(report):
+    verdict = report["verdict"]
+    for finding in report["findings"]:
+        if finding["severity"] == "warning":
+            warnings.warn("psleak: " + finding["message"], RuntimeWarning, stacklevel=4)
+    if verdict["status"] == "clean":
+        return
+    if verdict["status"] == "error":
+        details = verdict.get("details") or ""
+        raise RuntimeError(verdict["message"] + ("\n" + details if details else ""))
+    error = _ERRORS.get(verdict["kind"], Error)
+    raise error(report["text"])
+
+
+def _run_tests(paths, verbosity=2):
+    """Runs unittest discovery over files and folders; returns True if all passed."""
+    loader = unittest.TestLoader()
+    suite = unittest.TestSuite()
+    for path in paths:
+        if not os.path.exists(path):
+            raise FileNotFoundError("no such file or folder: %s" % path)
+        path = os.path.abspath(path)
+        if os.path.isdir(path):
+            suite.addTests(loader.discover(path, top_level_dir=path))
+        else:
+            folder, name = os.path.split(path)
+            suite.addTests(loader.discover(folder, pattern=name, top_level_dir=folder))
+    if suite.countTestCases() == 0:
+        print("psleak: no tests found in %s" % ", ".join(paths), file=sys.stderr)
+        return False
+    result = unittest.TextTestRunner(verbosity=verbosity).run(suite)
+    return result.wasSuccessful()
