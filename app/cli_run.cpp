@@ -55,7 +55,15 @@ class RunCommand : public Command {
     options_.rawBytes = output.rawBytes;
     try {
       for (const std::string& text : kwargs_) options_.target.kwargs.push_back(parseKeywordArgument(text));
-      for (const std::string& text : tolerances_) applyTolerance(text, options_.check.detector.tolerance);
+      // A bare byte count is the default for every metric; METRIC=BYTES values refine it,
+      // whatever their order on the command line.
+      for (bool perMetric : {false, true}) {
+        for (const std::string& text : tolerances_) {
+          if ((text.find('=') != std::string::npos) == perMetric) {
+            applyTolerance(text, options_.check.detector.tolerance);
+          }
+        }
+      }
       options_.checks = CheckSelection::fromOptions(checks_, skip_);
     } catch (const UsageError& e) {
       printUsageError("run", e.what(), output.json);

@@ -38,7 +38,8 @@ std::vector<Finding> compareFds(const std::vector<platform::OpenFd>& before,
   }
   if (!closed.items.empty()) {
     closed.message = plural(closed.items.size(), "file descriptor", "file descriptors") +
-                     " open before the call were closed by it";
+                     (closed.items.size() == 1 ? " open before the call was" : " open before the call were") +
+                     " closed by it";
     findings.push_back(std::move(closed));
   }
   return findings;

@@ -25,8 +25,9 @@ std::int64_t parseByteCount(const std::string& text, const std::string& option) 
   std::int64_t value = 0;
   if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0]))) throw UsageError(bad);
   while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
-    if (value > (std::numeric_limits<std::int64_t>::max() - 9) / 10) throw UsageError(bad);
-    value = value * 10 + (text[i++] - '0');
+    const int digit = text[i++] - '0';
+    if (value > (std::numeric_limits<std::int64_t>::max() - digit) / 10) throw UsageError(bad);
+    value = value * 10 + digit;
   }
   std::string unit = text.substr(i);
   for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -28,10 +28,38 @@ Assessment LeakDetector::assess(const std::vector<RunDelta>& runs) const {
   result.growing = growingMetrics(runs.back(), previous);
   if (result.growing.empty()) {
     result.decision = Decision::Clean;
-  } else if (result.runs >= settings_.retries) {
-    result.decision = Decision::Leak;
+    return result;
   }
+  // Exact counters are present when the hooks' block count is.
+  if (runs.back().growth.has(Metric::Allocs)) {
+    for (Metric m : kAllMetrics) {
+      if (isExactMetric(m) && growsWithCalls(runs, m)) {
+        result.decision = Decision::Leak;
+        result.proportional = true;
+        return result;
+      }
+    }
+  }
+  if (result.runs >= settings_.retries) result.decision = Decision::Leak;
   return result;
+}
+
+bool LeakDetector::growsWithCalls(const std::vector<RunDelta>& runs, Metric m) const {
+  if (static_cast<int>(runs.size()) < kProportionalRuns) return false;
+  double lowest = 0.0;
+  double highest = 0.0;
+  std::int64_t previousGrowth = 0;
+  for (std::size_t i = runs.size() - kProportionalRuns; i < runs.size(); ++i) {
+    const RunDelta& run = runs[i];
+    if (!run.growth.has(m) || run.calls <= 0) return false;
+    const std::int64_t growth = run.growth.get(m);
+    if (growth <= settings_.tolerance.get(m) || growth <= previousGrowth) return false;
+    const double rate = run.perCall(m);
+    lowest = (i == runs.size() - kProportionalRuns) ? rate : std::min(lowest, rate);
+    highest = std::max(highest, rate);
+    previousGrowth = growth;
+  }
+  return highest <= lowest * kProportionalSpread;
 }
 
 std::int64_t callsForRun(int run, std::int64_t firstCalls) {

@@ -6,6 +6,11 @@
 // and stops, so some run grows no more than the one before (or not beyond tolerance).
 // That first "stable" run ends the check as clean; still growing after `retries`
 // runs is a leak.
+//
+// With psleak's exact allocation counters (allocs, alloc_bytes) a leak shows sooner:
+// memory leaked on every call, or every k-th call, grows in proportion to the calls,
+// so three runs whose growth rises with their calls at a steady rate per call are
+// enough to call it a leak.
 
 #include <cstdint>
 #include <string>
@@ -45,7 +50,13 @@ struct Assessment {
   Decision decision = Decision::Continue;
   int runs = 0;                       // runs assessed
   std::vector<MetricGrowth> growing;  // metrics that grew beyond tolerance and the previous run
+  bool proportional = false;          // Leak decided early: growth proportional to the calls
 };
+
+// Runs over which proportional growth of an exact metric is a leak, and how far the
+// per-call rates of those runs may differ (largest / smallest).
+inline constexpr int kProportionalRuns = 3;
+inline constexpr double kProportionalSpread = 1.25;
 
 class LeakDetector {
  public:
@@ -56,6 +67,10 @@ class LeakDetector {
 
   // Metrics of `run` that count as growing, given the run before it (or none).
   std::vector<MetricGrowth> growingMetrics(const RunDelta& run, const RunDelta* previous) const;
+
+  // Whether exact metric `m` grew beyond tolerance in each of the last kProportionalRuns
+  // runs, more each run, at per-call rates within kProportionalSpread of each other.
+  bool growsWithCalls(const std::vector<RunDelta>& runs, Metric m) const;
 
   const DetectorSettings& settings() const { return settings_; }
 

@@ -15,6 +15,8 @@ constexpr std::array<MetricNames, kMetricCount> kNames = {{
     {"rss", "rss"},
     {"uss", "uss"},
     {"vms", "vms"},
+    {"allocs", "allocs"},
+    {"alloc_bytes", "alloc"},
 }};
 
 }  // namespace

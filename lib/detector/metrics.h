@@ -16,12 +16,23 @@ enum class Metric : int {
   Rss,        // kernel: resident set size
   Uss,        // kernel: private (unique) memory
   Vms,        // kernel: virtual size
+  Allocs,     // psleak's hooks: live malloc-family blocks (a count, not bytes)
+  AllocBytes, // psleak's hooks: their usable bytes
 };
 
-inline constexpr int kMetricCount = 6;
+inline constexpr int kMetricCount = 8;
 inline constexpr std::array<Metric, kMetricCount> kAllMetrics = {
-    Metric::HeapUsed, Metric::MmapUsed, Metric::HeapTotal,
-    Metric::Rss,      Metric::Uss,      Metric::Vms};
+    Metric::HeapUsed, Metric::MmapUsed, Metric::HeapTotal, Metric::Rss,
+    Metric::Uss,      Metric::Vms,      Metric::Allocs,    Metric::AllocBytes};
+
+// True for the metric that counts blocks rather than bytes.
+constexpr bool isCountMetric(Metric m) { return m == Metric::Allocs; }
+
+// True for the metrics that move only when memory stays allocated (no page or
+// arena granularity): psleak's own counters, and mmap_used when they are present.
+constexpr bool isExactMetric(Metric m) {
+  return m == Metric::Allocs || m == Metric::AllocBytes || m == Metric::MmapUsed;
+}
 
 constexpr int metricIndex(Metric m) { return static_cast<int>(m); }
 

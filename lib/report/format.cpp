@@ -9,8 +9,8 @@ namespace psleak {
 namespace {
 
 // The metrics of the run table, in the seed design's order. The JSON has them all.
-constexpr std::array<Metric, 4> kTableMetrics = {Metric::HeapUsed, Metric::MmapUsed, Metric::Uss,
-                                                 Metric::Rss};
+constexpr std::array<Metric, 5> kTableMetrics = {Metric::HeapUsed, Metric::MmapUsed, Metric::Uss,
+                                                 Metric::Rss, Metric::Allocs};
 
 }  // namespace
 
@@ -35,6 +35,13 @@ std::string formatBytes(double bytes, bool rawBytes, bool signed_) {
   return fmt::format("{}{:.1f} {}", sign, scaled, kUnits[unit]);
 }
 
+std::string formatMetric(Metric m, double value, bool rawBytes) {
+  if (!isCountMetric(m)) return formatBytes(value, rawBytes);
+  const char* sign = value >= 0 ? "+" : "";
+  if (value == std::floor(value)) return fmt::format("{}{}", sign, static_cast<std::int64_t>(value));
+  return fmt::format("{}{:.2f}", sign, value);
+}
+
 double bytesPerCall(const RunDelta& run) {
   if (run.growth.has(Metric::HeapUsed) || run.growth.has(Metric::MmapUsed)) {
     return run.perCall(Metric::HeapUsed) + run.perCall(Metric::MmapUsed);
@@ -47,8 +54,8 @@ std::string formatRunLine(const RunDelta& run, const TextOptions& options) {
   const int width = options.rawBytes ? 9 : 11;
   for (Metric m : kTableMetrics) {
     if (!run.growth.has(m)) continue;
-    line += fmt::format("{}={:<{}} | ", metricLabel(m),
-                        formatBytes(static_cast<double>(run.growth.get(m)), options.rawBytes), width);
+    const std::string value = formatMetric(m, static_cast<double>(run.growth.get(m)), options.rawBytes);
+    line += fmt::format("{}={:<{}} | ", metricLabel(m), value, isCountMetric(m) ? 6 : width);
   }
   line += fmt::format("(calls={:>5}, avg/call={})", run.calls,
                       formatBytes(bytesPerCall(run), options.rawBytes));

@@ -16,6 +16,9 @@ struct TextOptions {
 // "+1.9 KiB", "-512 B", "+0 B"; with rawBytes "+1945". `signed_` adds '+' to positives.
 std::string formatBytes(double bytes, bool rawBytes, bool signed_ = true);
 
+// A metric's value: bytes as formatBytes, block counts as "+3" / "+0.5".
+std::string formatMetric(Metric m, double value, bool rawBytes);
+
 // The native bytes a run gained per call: heap + mmap, or USS where the allocator
 // has no statistics.
 double bytesPerCall(const RunDelta& run);

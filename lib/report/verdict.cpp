@@ -36,7 +36,8 @@ Finding memoryLeakFinding(const Assessment& assessment, bool rawBytes) {
   // Name the two metrics that say most: the allocator's own first, then what the kernel
   // sees; the JSON has every growing metric.
   static constexpr std::array<Metric, kMetricCount> kMostTelling = {
-      Metric::HeapUsed, Metric::MmapUsed, Metric::Uss, Metric::Rss, Metric::Vms, Metric::HeapTotal};
+      Metric::HeapUsed, Metric::MmapUsed, Metric::Allocs, Metric::AllocBytes,
+      Metric::Uss,      Metric::Rss,      Metric::Vms,    Metric::HeapTotal};
   std::vector<MetricGrowth> telling;
   for (Metric m : kMostTelling) {
     for (const MetricGrowth& growth : assessment.growing) {
@@ -47,10 +48,13 @@ Finding memoryLeakFinding(const Assessment& assessment, bool rawBytes) {
   for (const MetricGrowth& growth : telling) {
     if (!metrics.empty()) metrics += ", ";
     metrics += fmt::format("{} {}/call", metricLabel(growth.metric),
-                           formatBytes(growth.perCall, rawBytes));
+                           formatMetric(growth.metric, growth.perCall, rawBytes));
   }
-  return {CheckKind::Memory, Severity::Leak,
-          fmt::format("memory kept increasing after {} runs ({})", assessment.runs, metrics), {}};
+  const std::string what =
+      assessment.proportional
+          ? fmt::format("memory grew in proportion to the calls in {} runs", assessment.runs)
+          : fmt::format("memory kept increasing after {} runs", assessment.runs);
+  return {CheckKind::Memory, Severity::Leak, fmt::format("{} ({})", what, metrics), {}};
 }
 
 Verdict memoryLeakVerdict(const Assessment& assessment, bool rawBytes) {

@@ -16,6 +16,9 @@ MemoryCheckResult runMemoryCheck(Workload& workload, Sampler& sampler,
   const LeakDetector detector(settings.detector);
   MemoryCheckResult result;
   if (settings.warmup > 0) workload.call(settings.warmup);
+  // The first clearing of caches leaves a little behind that the second one frees
+  // (measured: 49 blocks in CPython 3.11); clear once more so run 1 starts settled.
+  workload.clearCaches();
 
   for (int run = 1;; ++run) {
     RunDelta delta;

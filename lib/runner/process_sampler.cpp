@@ -1,6 +1,7 @@
 #include "runner/process_sampler.h"
 
 #include "core/errors.h"
+#include "psleak/platform/allocation_counters.h"
 #include "psleak/platform/allocator_stats.h"
 #include "psleak/platform/platform_error.h"
 #include "psleak/platform/process_memory.h"
@@ -18,6 +19,14 @@ Sample ProcessSampler::sample() {
     sample.set(Metric::HeapUsed, stats.heapUsed);
     sample.set(Metric::MmapUsed, stats.mmapUsed);
     sample.set(Metric::HeapTotal, stats.heapTotal);
+  }
+  // psleak's own hooks, when linked in: exact live blocks and bytes, and the anonymous
+  // mappings the program made itself, which join the allocator's mmap'd blocks.
+  if (const auto counters = platform::readAllocationCounters()) {
+    sample.set(Metric::Allocs, counters->liveBlocks);
+    sample.set(Metric::AllocBytes, counters->liveBytes);
+    const std::int64_t mapped = sample.has(Metric::MmapUsed) ? sample.get(Metric::MmapUsed) : 0;
+    sample.set(Metric::MmapUsed, mapped + counters->mappedBytes);
   }
   try {
     const platform::ProcessMemory memory = platform::readProcessMemory();

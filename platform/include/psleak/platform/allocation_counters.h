@@ -1,0 +1,41 @@
+#pragma once
+// Exact live-allocation counts and allocation stacks from psleak's own allocator hooks,
+// present only in the psleak executable (see allocation_hooks_abi.h).
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace psleak::platform {
+
+struct AllocationCounters {
+  std::int64_t liveBlocks = 0;   // malloc-family blocks not yet freed
+  std::int64_t liveBytes = 0;    // their usable sizes
+  std::int64_t mappedBytes = 0;  // anonymous mmap() bytes not yet unmapped
+};
+
+// The counters, or nothing when the hooks are not linked in or counting is off.
+std::optional<AllocationCounters> readAllocationCounters() noexcept;
+
+// Whether the hooks are linked in and counting.
+bool allocationHooksActive() noexcept;
+
+struct TracedAllocation {
+  std::size_t size = 0;
+  std::vector<std::uintptr_t> frames;  // return addresses, innermost first
+};
+
+// Records the stack of every allocation from now on. False when the hooks are absent
+// or the table cannot be mapped.
+bool startAllocationTrace(std::size_t capacity);
+
+struct AllocationTrace {
+  std::vector<TracedAllocation> live;  // allocations made while tracing, still live
+  std::size_t dropped = 0;             // not recorded: the table was full
+};
+
+// Stops tracing and returns what was recorded and is still live.
+AllocationTrace finishAllocationTrace();
+
+}  // namespace psleak::platform

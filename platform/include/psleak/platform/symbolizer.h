@@ -1,0 +1,25 @@
+#pragma once
+// Turning return addresses into function, shared object and file:line.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace psleak::platform {
+
+struct SymbolizedFrame {
+  std::uintptr_t address = 0;
+  std::string function;  // demangled, "??" when unknown
+  std::string object;    // shared object or executable path
+  std::string file;      // source file where debug info exists, else empty
+  int line = 0;
+  bool inPsleak = false; // a frame of the psleak executable itself
+};
+
+// Symbolizes every distinct address (return addresses: looked up at address - 1).
+// Uses dladdr for the object and symbol, and addr2line (binutils) for file:line where
+// the object has debug info. Never throws; unknown parts stay empty.
+std::map<std::uintptr_t, SymbolizedFrame> symbolize(const std::vector<std::uintptr_t>& addresses);
+
+}  // namespace psleak::platform

@@ -1,0 +1,50 @@
+// Reads psleak's allocator hooks through weak references: linked into the psleak
+// executable they resolve to the hooks; elsewhere (the Python extension module) they
+// are null and the counters are reported absent.
+
+#include "psleak/platform/allocation_counters.h"
+#include "psleak/platform/allocation_hooks_abi.h"
+
+extern "C" {
+__attribute__((weak)) void psleak_hooks_read(PsleakAllocationCounters*);
+__attribute__((weak)) int psleak_hooks_counting(void);
+__attribute__((weak)) int psleak_hooks_trace_start(size_t);
+__attribute__((weak)) size_t psleak_hooks_trace_drain(
+    void (*)(const PsleakTracedAllocation*, void*), void*);
+}
+
+namespace psleak::platform {
+
+bool allocationHooksActive() noexcept {
+  return psleak_hooks_read != nullptr && psleak_hooks_counting != nullptr &&
+         psleak_hooks_counting() != 0;
+}
+
+std::optional<AllocationCounters> readAllocationCounters() noexcept {
+  if (!allocationHooksActive()) return std::nullopt;
+  PsleakAllocationCounters raw{};
+  psleak_hooks_read(&raw);
+  return AllocationCounters{raw.liveBlocks, raw.liveBytes, raw.mappedBytes};
+}
+
+bool startAllocationTrace(std::size_t capacity) {
+  if (!allocationHooksActive() || psleak_hooks_trace_start == nullptr) return false;
+  return psleak_hooks_trace_start(capacity) != 0;
+}
+
+AllocationTrace finishAllocationTrace() {
+  AllocationTrace trace;
+  if (psleak_hooks_trace_drain == nullptr) return trace;
+  trace.dropped = psleak_hooks_trace_drain(
+      [](const PsleakTracedAllocation* record, void* context) {
+        auto* live = static_cast<std::vector<TracedAllocation>*>(context);
+        TracedAllocation allocation;
+        allocation.size = record->size;
+        allocation.frames.assign(record->frames, record->frames + record->frameCount);
+        live->push_back(std::move(allocation));
+      },
+      &trace.live);
+  return trace;
+}
+
+}  // namespace psleak::platform

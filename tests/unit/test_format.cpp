@@ -1,0 +1,170 @@
+// The text users see: byte sizes, run lines, verdict lines and messages, exit codes.
+
+#include "report/format.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "report/report.h"
+
+namespace psleak {
+namespace {
+
+bool startsWith(const std::string& text, const std::string& prefix) {
+  return text.compare(0, prefix.size(), prefix) == 0;
+}
+
+TEST(FormatBytes, WholeBytesBelowOneKiB) {
+  EXPECT_EQ(formatBytes(0, false), "+0 B");
+  EXPECT_EQ(formatBytes(512, false), "+512 B");
+  EXPECT_EQ(formatBytes(-512, false), "-512 B");
+  EXPECT_EQ(formatBytes(1023, false), "+1023 B");
+}
+
+TEST(FormatBytes, BinaryUnitsWithOneDecimal) {
+  EXPECT_EQ(formatBytes(1024, false), "+1.0 KiB");
+  EXPECT_EQ(formatBytes(1945, false), "+1.9 KiB");
+  EXPECT_EQ(formatBytes(-1945, false), "-1.9 KiB");
+  EXPECT_EQ(formatBytes(1536.0 * 1024, false), "+1.5 MiB");
+  EXPECT_EQ(formatBytes(3.0 * 1024 * 1024 * 1024, false), "+3.0 GiB");
+}
+
+TEST(FormatBytes, FractionKeptForSmallPerCallAverages) {
+  EXPECT_EQ(formatBytes(2.5, false), "+2.5 B");
+  EXPECT_EQ(formatBytes(-0.5, false), "-0.5 B");
+  EXPECT_EQ(formatBytes(12.4, false), "+12 B");
+}
+
+TEST(FormatBytes, UnsignedLeavesOutThePlusOnly) {
+  EXPECT_EQ(formatBytes(1024, false, false), "1.0 KiB");
+  EXPECT_EQ(formatBytes(0, false, false), "0 B");
+  EXPECT_EQ(formatBytes(-1024, false, false), "-1.0 KiB");
+}
+
+TEST(FormatBytes, RawBytesAreRoundedIntegers) {
+  EXPECT_EQ(formatBytes(1945, true), "+1945");
+  EXPECT_EQ(formatBytes(-7, true), "-7");
+  EXPECT_EQ(formatBytes(1945, true, false), "1945");
+  EXPECT_EQ(formatBytes(2.6, true), "+3");
+  EXPECT_EQ(formatBytes(5.0 * 1024 * 1024, true), "+5242880");
+}
+
+RunDelta runOf(int run, std::int64_t calls) {
+  RunDelta delta;
+  delta.run = run;
+  delta.calls = calls;
+  return delta;
+}
+
+TEST(BytesPerCall, HeapPlusMmap) {
+  RunDelta run = runOf(1, 100);
+  run.growth.set(Metric::HeapUsed, 1000);
+  run.growth.set(Metric::MmapUsed, 3000);
+  run.growth.set(Metric::Uss, 999999);
+  EXPECT_DOUBLE_EQ(bytesPerCall(run), 40.0);
+}
+
+TEST(BytesPerCall, HeapAloneWhenMmapAbsent) {
+  RunDelta run = runOf(1, 200);
+  run.growth.set(Metric::HeapUsed, 300);
+  run.growth.set(Metric::Uss, 999999);
+  EXPECT_DOUBLE_EQ(bytesPerCall(run), 1.5);
+}
+
+TEST(BytesPerCall, UssWhenTheAllocatorHasNoStatistics) {
+  RunDelta run = runOf(1, 400);
+  run.growth.set(Metric::Uss, 4096 * 100);
+  run.growth.set(Metric::Rss, 1);
+  EXPECT_DOUBLE_EQ(bytesPerCall(run), 1024.0);
+}
+
+TEST(BytesPerCall, ZeroWithoutCallsOrMetrics) {
+  RunDelta noCalls = runOf(1, 0);
+  noCalls.growth.set(Metric::HeapUsed, 1000);
+  EXPECT_DOUBLE_EQ(bytesPerCall(noCalls), 0.0);
+  EXPECT_DOUBLE_EQ(bytesPerCall(runOf(1, 100)), 0.0);
+}
+
+TEST(FormatRunLine, ShapeOfTheSeedDesign) {
+  RunDelta run = runOf(3, 400);
+  run.growth.set(Metric::HeapUsed, 778342);  // 760.1 KiB
+  run.growth.set(Metric::MmapUsed, 0);
+  run.growth.set(Metric::Uss, 782336);
+  run.growth.set(Metric::Rss, 819200);
+  run.growth.set(Metric::Vms, 123);  // not in the table
+  const std::string line = formatRunLine(run, TextOptions{});
+  EXPECT_TRUE(startsWith(line, "Run # 3: heap=+760.1 KiB")) << line;
+  EXPECT_NE(line.find("calls=  400"), std::string::npos) << line;
+  EXPECT_NE(line.find("avg/call=+1.9 KiB)"), std::string::npos) << line;
+  EXPECT_EQ(line.find("vms="), std::string::npos) << line;
+  // Table order: heap, mmap, uss, rss.
+  const auto heap = line.find("heap=");
+  const auto mmap = line.find("mmap=+0 B");
+  const auto uss = line.find("uss=+764.0 KiB");
+  const auto rss = line.find("rss=+800.0 KiB");
+  ASSERT_NE(mmap, std::string::npos) << line;
+  ASSERT_NE(uss, std::string::npos) << line;
+  ASSERT_NE(rss, std::string::npos) << line;
+  EXPECT_LT(heap, mmap);
+  EXPECT_LT(mmap, uss);
+  EXPECT_LT(uss, rss);
+  EXPECT_EQ(line.back(), ')');
+}
+
+TEST(FormatRunLine, ColumnsLineUpAcrossRuns) {
+  RunDelta small = runOf(1, 200);
+  small.growth.set(Metric::HeapUsed, 5);
+  small.growth.set(Metric::Uss, 0);
+  RunDelta large = runOf(12, 1300);
+  large.growth.set(Metric::HeapUsed, 5 * 1024 * 1024);
+  large.growth.set(Metric::Uss, 4096);
+  const std::string a = formatRunLine(small, TextOptions{});
+  const std::string b = formatRunLine(large, TextOptions{});
+  EXPECT_TRUE(startsWith(b, "Run #12: heap=")) << b;
+  EXPECT_EQ(a.find("uss="), b.find("uss=")) << a << "\n" << b;
+  EXPECT_EQ(a.find("(calls="), b.find("(calls=")) << a << "\n" << b;
+  EXPECT_NE(b.find("calls= 1300"), std::string::npos) << b;
+}
+
+TEST(FormatRunLine, AbsentMetricsAreLeftOut) {
+  RunDelta run = runOf(1, 200);
+  run.growth.set(Metric::Uss, 8192);
+  const std::string line = formatRunLine(run, TextOptions{});
+  EXPECT_TRUE(startsWith(line, "Run # 1: uss=+8.0 KiB")) << line;
+  EXPECT_EQ(line.find("heap="), std::string::npos) << line;
+  EXPECT_EQ(line.find("mmap="), std::string::npos) << line;
+  EXPECT_NE(line.find("avg/call=+41 B"), std::string::npos) << line;  // USS/call: 40.96
+}
+
+TEST(FormatRunLine, RawBytes) {
+  RunDelta run = runOf(2, 300);
+  run.growth.set(Metric::HeapUsed, 4096);
+  run.growth.set(Metric::MmapUsed, -4096);
+  const std::string line = formatRunLine(run, TextOptions{true});
+  EXPECT_TRUE(startsWith(line, "Run # 2: heap=+4096 ")) << line;
+  EXPECT_NE(line.find("mmap=-4096 "), std::string::npos) << line;
+  EXPECT_NE(line.find("avg/call=+0)"), std::string::npos) << line;
+}
+
+TEST(FormatFindings, LeaksFirstThenWarningsWithIndentedItems) {
+  const std::vector<Finding> findings = {
+      {CheckKind::Thread, Severity::Warning, "1 native thread running before the call ended during it",
+       {"thread 42 'worker'"}},
+      {CheckKind::Fd, Severity::Leak, "2 file descriptors left open by one call",
+       {"fd 7 -> /dev/null", "fd 8 -> pipe:[123]"}},
+      {CheckKind::Gc, Severity::Leak, "1 object left in reference cycles", {}},
+  };
+  EXPECT_EQ(formatFindings(findings),
+            "LEAK: 2 file descriptors left open by one call\n"
+            "    fd 7 -> /dev/null\n"
+            "    fd 8 -> pipe:[123]\n"
+            "LEAK: 1 object left in reference cycles\n"
+            "WARNING: 1 native thread running before the call ended during it\n"
+            "    thread 42 'worker'\n");
+  EXPECT_EQ(formatFindings({}), "");
+}
+
+}  // namespace
+}  // namespace psleak

@@ -1,0 +1,205 @@
+// The --json document: every field of schema version 1, read back from its text.
+
+#include "report/json_report.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "core/version.h"
+
+namespace psleak {
+namespace {
+
+using nlohmann::json;
+
+// Renders and parses back, as a consumer of `psleak run --json` would.
+json roundTrip(const Report& report) { return json::parse(toJson(report).dump()); }
+
+RunDelta runOf(int run, std::int64_t calls, std::int64_t heap, std::int64_t uss) {
+  RunDelta delta;
+  delta.run = run;
+  delta.calls = calls;
+  delta.growth.set(Metric::HeapUsed, heap);
+  delta.growth.set(Metric::Uss, uss);
+  return delta;
+}
+
+Report leakReport() {
+  Report report;
+  report.command = "run";
+  TargetDescription target;
+  target.spec = "leakfix:leak_bytes";
+  target.args = {"1024"};
+  target.kwargs = {{"level", "9"}};
+  target.setup = {"import os"};
+  report.target = target;
+  report.interpreter = InterpreterDescription{"3.11.2", "/usr/bin/python3", "/usr", "pymalloc"};
+  report.platform = PlatformDescription{"Linux", "6.1.0", "x86_64", "glibc 2.36"};
+  CheckSettingsDescription settings;
+  settings.warmup = 10;
+  settings.calls = 200;
+  settings.retries = 2;
+  settings.tolerance = Tolerance(4096);
+  settings.tolerance.set(Metric::Rss, 65536);
+  settings.checks = {"memory", "fd"};
+  report.settings = settings;
+  report.runs = {runOf(1, 200, 204800, 0), runOf(2, 300, 307200, 4096)};
+  Assessment assessment;
+  assessment.decision = Decision::Leak;
+  assessment.runs = 2;
+  assessment.growing = {{Metric::HeapUsed, 307200, 1024.0}};
+  report.verdict = memoryLeakVerdict(assessment, false);
+  report.durationSeconds = 1.25;
+  return report;
+}
+
+TEST(JsonReport, TopLevelFieldsInOrder) {
+  const auto document = toJson(leakReport());
+  std::vector<std::string> keys;
+  for (auto it = document.begin(); it != document.end(); ++it) keys.push_back(it.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"schema_version", "psleak_version", "command",
+                                            "target", "interpreter", "platform", "settings",
+                                            "runs", "findings", "verdict",
+                                            "duration_seconds"}));
+}
+
+TEST(JsonReport, DescribesTargetInterpreterPlatform) {
+  const json doc = roundTrip(leakReport());
+  EXPECT_EQ(doc["schema_version"], kJsonSchemaVersion);
+  EXPECT_EQ(doc["schema_version"], 1);
+  EXPECT_EQ(doc["psleak_version"], kPsleakVersion);
+  EXPECT_EQ(doc["command"], "run");
+
+  EXPECT_EQ(doc["target"]["spec"], "leakfix:leak_bytes");
+  EXPECT_TRUE(doc["target"]["expr"].is_null());
+  EXPECT_EQ(doc["target"]["args"], json::array({"1024"}));
+  EXPECT_EQ(doc["target"]["kwargs"], json({{"level", "9"}}));
+  EXPECT_EQ(doc["target"]["setup"], json::array({"import os"}));
+  EXPECT_TRUE(doc["target"]["expect_exception"].is_null());
+
+  EXPECT_EQ(doc["interpreter"]["version"], "3.11.2");
+  EXPECT_EQ(doc["interpreter"]["executable"], "/usr/bin/python3");
+  EXPECT_EQ(doc["interpreter"]["allocator"], "pymalloc");
+  EXPECT_EQ(doc["platform"]["system"], "Linux");
+  EXPECT_EQ(doc["platform"]["libc"], "glibc 2.36");
+  EXPECT_DOUBLE_EQ(doc["duration_seconds"].get<double>(), 1.25);
+}
+
+TEST(JsonReport, SettingsHaveToleranceForEveryMetric) {
+  const json doc = roundTrip(leakReport());
+  const json& settings = doc["settings"];
+  EXPECT_EQ(settings["warmup"], 10);
+  EXPECT_EQ(settings["calls"], 200);
+  EXPECT_EQ(settings["retries"], 2);
+  EXPECT_EQ(settings["checks"], json::array({"memory", "fd"}));
+  const json& tolerance = settings["tolerance"];
+  ASSERT_EQ(tolerance.size(), static_cast<std::size_t>(kMetricCount));
+  for (Metric m : kAllMetrics) {
+    const std::string name(metricName(m));
+    ASSERT_TRUE(tolerance.contains(name)) << name;
+    EXPECT_EQ(tolerance[name], m == Metric::Rss ? 65536 : 4096) << name;
+  }
+}
+
+TEST(JsonReport, RunsHaveCallsDeltasAndPerCall) {
+  const json doc = roundTrip(leakReport());
+  const json& runs = doc["runs"];
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[1]["run"], 2);
+  EXPECT_EQ(runs[1]["calls"], 300);
+  EXPECT_EQ(runs[1]["deltas"], json({{"heap_used", 307200}, {"uss", 4096}}));
+  EXPECT_DOUBLE_EQ(runs[1]["per_call"]["heap_used"].get<double>(), 1024.0);
+  EXPECT_DOUBLE_EQ(runs[1]["per_call"]["uss"].get<double>(), 4096.0 / 300.0);
+  EXPECT_FALSE(runs[1]["per_call"].contains("mmap_used"));
+  EXPECT_DOUBLE_EQ(runs[1]["bytes_per_call"].get<double>(), 1024.0);
+  EXPECT_EQ(runs[0]["deltas"]["uss"], 0);
+}
+
+TEST(JsonReport, LeakVerdict) {
+  const json doc = roundTrip(leakReport());
+  const json& verdict = doc["verdict"];
+  EXPECT_EQ(verdict["status"], "leak");
+  EXPECT_EQ(verdict["kind"], "memory");
+  EXPECT_EQ(verdict["kinds"], json::array({"memory"}));
+  EXPECT_EQ(verdict["message"], "memory kept increasing after 2 runs (heap +1.0 KiB/call)");
+  EXPECT_EQ(verdict["exit_code"], 1);
+  EXPECT_TRUE(verdict["details"].is_null());
+  ASSERT_EQ(verdict["growing"].size(), 1u);
+  EXPECT_EQ(verdict["growing"][0]["metric"], "heap_used");
+  EXPECT_EQ(verdict["growing"][0]["growth"], 307200);
+  EXPECT_DOUBLE_EQ(verdict["growing"][0]["per_call"].get<double>(), 1024.0);
+}
+
+TEST(JsonReport, CleanVerdictHasNoKind) {
+  Report report = leakReport();
+  report.verdict = cleanVerdict(report.runs);
+  const json doc = roundTrip(report);
+  EXPECT_EQ(doc["verdict"]["status"], "clean");
+  EXPECT_TRUE(doc["verdict"]["kind"].is_null());
+  EXPECT_EQ(doc["verdict"]["kinds"], json::array());
+  EXPECT_EQ(doc["verdict"]["exit_code"], 0);
+  EXPECT_TRUE(doc["verdict"]["growing"].empty());
+}
+
+TEST(JsonReport, ErrorReportStillParses) {
+  Report report;  // nothing known but the error
+  report.verdict = errorVerdict("target", "cannot import module 'nope'",
+                                "Traceback (most recent call last):\n  ...\n\"quoted\"\n");
+  const std::string text = toJson(report).dump(2);
+  const json doc = json::parse(text);
+  EXPECT_EQ(doc["schema_version"], 1);
+  EXPECT_TRUE(doc["target"].is_null());
+  EXPECT_TRUE(doc["interpreter"].is_null());
+  EXPECT_TRUE(doc["platform"].is_null());
+  EXPECT_TRUE(doc["settings"].is_null());
+  EXPECT_TRUE(doc["runs"].is_array());
+  EXPECT_TRUE(doc["runs"].empty());
+  EXPECT_EQ(doc["findings"], json::array());
+  EXPECT_EQ(doc["verdict"]["status"], "error");
+  EXPECT_EQ(doc["verdict"]["kind"], "target");
+  EXPECT_EQ(doc["verdict"]["message"], "cannot import module 'nope'");
+  EXPECT_EQ(doc["verdict"]["details"],
+            "Traceback (most recent call last):\n  ...\n\"quoted\"\n");
+  EXPECT_EQ(doc["verdict"]["exit_code"], 3);
+}
+
+TEST(JsonReport, FindingsWithCheckSeverityMessageAndItems) {
+  Report report = leakReport();
+  report.findings = {
+      {CheckKind::Fd, Severity::Leak, "1 file descriptor left open by one call",
+       {"fd 7 -> /dev/null"}},
+      {CheckKind::Thread, Severity::Warning, "1 native thread running before the call ended during it",
+       {"thread 42 'worker'"}},
+  };
+  const json doc = roundTrip(report);
+  const json& findings = doc["findings"];
+  ASSERT_EQ(findings.size(), 2u);
+  EXPECT_EQ(findings[0]["check"], "fd");
+  EXPECT_EQ(findings[0]["severity"], "leak");
+  EXPECT_EQ(findings[0]["message"], "1 file descriptor left open by one call");
+  EXPECT_EQ(findings[0]["items"], json::array({"fd 7 -> /dev/null"}));
+  EXPECT_EQ(findings[1]["check"], "thread");
+  EXPECT_EQ(findings[1]["severity"], "warning");
+}
+
+TEST(JsonReport, ExpressionTargetHasNullSpec) {
+  Report report;
+  TargetDescription target;
+  target.expression = "json.dumps([1])";
+  target.expectException = "ValueError";
+  report.target = target;
+  report.verdict = errorVerdict("usage", "bad");
+  const json doc = roundTrip(report);
+  EXPECT_TRUE(doc["target"]["spec"].is_null());
+  EXPECT_EQ(doc["target"]["expr"], "json.dumps([1])");
+  EXPECT_EQ(doc["target"]["expect_exception"], "ValueError");
+  EXPECT_EQ(doc["target"]["kwargs"], json::object());
+  EXPECT_EQ(doc["verdict"]["exit_code"], 2);
+}
+
+}  // namespace
+}  // namespace psleak
