@@ -5,6 +5,7 @@
 #include "cli_commands.h"
 #include "commands/run_command.h"
 #include "core/option_parsing.h"
+#include "psleak/platform/allocation_counters.h"
 #include "report/format.h"
 
 namespace psleak::cli {
@@ -44,6 +45,14 @@ class RunCommand : public Command {
         ->allow_extra_args(false);
     app_->add_option("--skip", skip_, "Leave out these checks (same names as --checks)")
         ->allow_extra_args(false);
+    app_->add_flag("--no-hooks", noHooks_,
+                   "Measure with allocator statistics and /proc alone, without psleak's exact "
+                   "allocation counters (as PSLEAK_NO_HOOKS=1 does)");
+    app_->add_flag("--trace", options_.trace,
+                   "One more run recording allocation stacks: show where live memory comes from");
+    app_->add_option("--trace-top", options_.traceTop, "Call stacks --trace shows")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
     addInterpreterOptions(*app_, options_.interpreter);
     addOutputOptions(*app_, global.output);
   }
@@ -70,6 +79,8 @@ class RunCommand : public Command {
       return static_cast<int>(ExitCode::Usage);
     }
 
+    if (noHooks_) platform::stopAllocationCounting();
+
     RunCallback printRun;
     if (!output.json) {
       printRun = [&](const RunDelta& run, const Assessment&) {
@@ -88,6 +99,7 @@ class RunCommand : public Command {
   std::vector<std::string> kwargs_;
   std::vector<std::string> tolerances_;
   std::vector<std::string> checks_;
+  bool noHooks_ = false;
   std::vector<std::string> skip_;
 };
 

@@ -40,6 +40,7 @@ void printReport(const Report& report, const OutputOptions& options) {
     std::fflush(stderr);
     return;
   }
+  if (report.trace) std::fputs(formatTrace(*report.trace, options.rawBytes).c_str(), stdout);
   std::fputs(formatFindings(report.findings).c_str(), stdout);
   // A leak was named above, with its items, by its finding.
   if (report.verdict.status == VerdictStatus::Clean) {

@@ -7,6 +7,7 @@
 
 #include "python/python_workload.h"
 #include "python/resource_checks.h"
+#include "runner/allocation_trace.h"
 #include "runner/process_sampler.h"
 
 namespace psleak {
@@ -66,6 +67,14 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
       for (Finding& finding : py::checkRefcounts(workload, target, options.check.calls)) {
         report.findings.push_back(std::move(finding));
       }
+    }
+  }
+  if (options.trace) {
+    if (unsafeToRepeat) {
+      report.findings.push_back({CheckKind::Memory, Severity::Warning, std::string("--trace ") + skipped, {}});
+    } else {
+      spdlog::info("traced run of {} calls", options.check.calls);
+      report.trace = traceLiveAllocations(workload, options.check.calls, options.traceTop);
     }
   }
   report.verdict = composeVerdict(memory, report.runs, report.findings);}

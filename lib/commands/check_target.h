@@ -14,6 +14,9 @@ struct CheckOptions {
   MemoryCheckSettings check;
   CheckSelection checks;
   bool rawBytes = false;
+  // --trace: one more run with allocation stacks recorded; the top sites are reported.
+  bool trace = false;
+  std::size_t traceTop = 10;
   // Called whenever caches are cleared, before each sample (the seed's trim_callback).
   PyObject* clearCallback = nullptr;
 };

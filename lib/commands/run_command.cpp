@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "core/errors.h"
+#include "psleak/platform/allocation_counters.h"
 #include "psleak/platform/system_info.h"
 #include "commands/check_target.h"
 
@@ -47,6 +48,9 @@ void validate(RunOptions& options) {
   if (options.check.calls < 1) throw UsageError("--calls must be at least 1");
   if (options.check.warmup < 0) throw UsageError("--warmup must not be negative");
   if (options.check.detector.retries < 1) throw UsageError("--retries must be at least 1");
+  if (options.trace && !platform::allocationHooksActive()) {
+    throw UsageError("--trace needs psleak's allocation counters, which --no-hooks / PSLEAK_NO_HOOKS turn off");
+  }
 }
 
 void measure(RunOptions& options, Report& report, const RunCallback& onRun) {
@@ -63,6 +67,8 @@ void measure(RunOptions& options, Report& report, const RunCallback& onRun) {
   check.check = options.check;
   check.checks = options.checks;
   check.rawBytes = options.rawBytes;
+  check.trace = options.trace;
+  check.traceTop = options.traceTop;
   checkTarget(target, check, report, onRun);
 }
 

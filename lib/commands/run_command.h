@@ -19,6 +19,8 @@ struct RunOptions {
   CheckSelection checks;    // --checks / --skip
   py::InterpreterOptions interpreter;
   bool rawBytes = false;
+  bool trace = false;          // --trace
+  std::size_t traceTop = 10;   // --trace-top
 };
 
 // Never throws: a failure of any step is the report's error verdict.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -71,6 +72,36 @@ std::string formatFindings(const std::vector<Finding>& findings) {
                           finding.message);
       for (const std::string& item : finding.items) text += "    " + item + "\n";
     }
+  }
+  return text;
+}
+
+std::string formatTrace(const TraceReport& trace, bool rawBytes, std::size_t maxFrames) {
+  std::string text = fmt::format(
+      "Allocations still live after {} traced calls: {} blocks, {}; top {} call stacks:\n",
+      trace.calls, trace.liveCount, formatBytes(static_cast<double>(trace.liveBytes), rawBytes, false),
+      trace.sites.size());
+  int rank = 0;
+  for (const TraceSite& site : trace.sites) {
+    text += fmt::format("  #{} {} blocks, {} ({:.2f} blocks/call)\n", ++rank, site.count,
+                        formatBytes(static_cast<double>(site.bytes), rawBytes, false),
+                        static_cast<double>(site.count) / static_cast<double>(std::max<std::int64_t>(1, trace.calls)));
+    std::size_t shown = 0;
+    for (const TraceFrame& frame : site.frames) {
+      if (shown++ == maxFrames) {
+        text += fmt::format("      ... {} more frames\n", site.frames.size() - maxFrames);
+        break;
+      }
+      const std::string object = frame.object.substr(frame.object.rfind('/') + 1);
+      if (!frame.file.empty()) {
+        text += fmt::format("      {} at {}:{} ({})\n", frame.function, frame.file, frame.line, object);
+      } else {
+        text += fmt::format("      {} ({})\n", frame.function, object);
+      }
+    }
+  }
+  if (trace.dropped > 0) {
+    text += fmt::format("  ({} allocations were not recorded: the trace table was full)\n", trace.dropped);
   }
   return text;
 }

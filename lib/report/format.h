@@ -30,6 +30,10 @@ std::string formatRunLine(const RunDelta& run, const TextOptions& options);
 // indented, one per line; leaks first.
 std::string formatFindings(const std::vector<Finding>& findings);
 
+// The --trace sites: "Live allocations after N traced calls, by call stack:" then one
+// block per site, frames innermost first (at most `maxFrames` each).
+std::string formatTrace(const TraceReport& trace, bool rawBytes, std::size_t maxFrames = 8);
+
 // "LEAK: memory kept increasing after 10 runs (heap +1.9 KiB/call)" / "OK: no leak (...)"
 std::string formatVerdictLine(const Verdict& verdict);
 

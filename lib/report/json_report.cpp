@@ -76,6 +76,25 @@ json toJson(const Finding& finding) {
           {"items", finding.items}};
 }
 
+json toJson(const TraceReport& trace) {
+  json sites = json::array();
+  for (const TraceSite& site : trace.sites) {
+    json frames = json::array();
+    for (const TraceFrame& frame : site.frames) {
+      frames.push_back({{"function", frame.function},
+                        {"object", frame.object},
+                        {"file", frame.file.empty() ? json(nullptr) : json(frame.file)},
+                        {"line", frame.line > 0 ? json(frame.line) : json(nullptr)}});
+    }
+    sites.push_back({{"count", site.count}, {"bytes", site.bytes}, {"frames", frames}});
+  }
+  return {{"calls", trace.calls},
+          {"live_count", trace.liveCount},
+          {"live_bytes", trace.liveBytes},
+          {"dropped", trace.dropped},
+          {"sites", sites}};
+}
+
 }  // namespace
 
 json toJson(const RunDelta& run) {
@@ -105,6 +124,7 @@ json toJson(const Report& report) {
       {"settings", report.settings ? toJson(*report.settings) : json(nullptr)},
       {"runs", runs},
       {"findings", findings},
+      {"trace", report.trace ? toJson(*report.trace) : json(nullptr)},
       {"verdict", toJson(report.verdict)},
       {"duration_seconds", report.durationSeconds},
   };

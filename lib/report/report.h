@@ -11,6 +11,7 @@
 #include "core/errors.h"
 #include "detector/leak_detector.h"
 #include "detector/metrics.h"
+#include "report/trace_report.h"
 
 namespace psleak {
 
@@ -69,6 +70,7 @@ struct Report {
   std::optional<CheckSettingsDescription> settings;
   std::vector<RunDelta> runs;
   std::vector<Finding> findings;  // resource leaks and warnings, in the order found
+  std::optional<TraceReport> trace;  // --trace
   Verdict verdict;
   double durationSeconds = 0.0;
 };

@@ -8,6 +8,7 @@
 extern "C" {
 __attribute__((weak)) void psleak_hooks_read(PsleakAllocationCounters*);
 __attribute__((weak)) int psleak_hooks_counting(void);
+__attribute__((weak)) void psleak_hooks_set_counting(int);
 __attribute__((weak)) int psleak_hooks_trace_start(size_t);
 __attribute__((weak)) size_t psleak_hooks_trace_drain(
     void (*)(const PsleakTracedAllocation*, void*), void*);
@@ -18,6 +19,10 @@ namespace psleak::platform {
 bool allocationHooksActive() noexcept {
   return psleak_hooks_read != nullptr && psleak_hooks_counting != nullptr &&
          psleak_hooks_counting() != 0;
+}
+
+void stopAllocationCounting() noexcept {
+  if (psleak_hooks_set_counting != nullptr) psleak_hooks_set_counting(0);
 }
 
 std::optional<AllocationCounters> readAllocationCounters() noexcept {

@@ -21,6 +21,10 @@ std::optional<AllocationCounters> readAllocationCounters() noexcept;
 // Whether the hooks are linked in and counting.
 bool allocationHooksActive() noexcept;
 
+// Stops the hooks counting (they keep forwarding to the C library), so that psleak
+// measures with allocator statistics and /proc alone. Call before the interpreter starts.
+void stopAllocationCounting() noexcept;
+
 struct TracedAllocation {
   std::size_t size = 0;
   std::vector<std::uintptr_t> frames;  // return addresses, innermost first
