@@ -25,7 +25,7 @@ class RunCommand : public Command {
     app_->add_option("--args", options_.target.args,
                      "Python expression passed as the next positional argument (repeatable)")
         ->allow_extra_args(false);
-    app_->add_option("--kwarg", kwargs_, "NAME=EXPR keyword argument (repeatable)")
+    app_->add_option("--kwarg", options_.kwargTexts, "NAME=EXPR keyword argument (repeatable)")
         ->allow_extra_args(false);
     app_->add_option("--expect-exception", options_.target.expectException,
                      "Each call must raise this exception (e.g. ValueError); it is swallowed");
@@ -37,13 +37,13 @@ class RunCommand : public Command {
     app_->add_option("--retries", options_.check.detector.retries,
                      "Runs after which growth that never stops is a leak")
         ->capture_default_str();
-    app_->add_option("--tolerance", tolerances_,
+    app_->add_option("--tolerance", options_.toleranceTexts,
                      "Growth in bytes that counts as none: BYTES, or METRIC=BYTES (repeatable)")
         ->allow_extra_args(false);
-    app_->add_option("--checks", checks_,
+    app_->add_option("--checks", options_.checkTexts,
                      "Only these checks: memory,fd,thread,pythread,gc,refcount (default: all)")
         ->allow_extra_args(false);
-    app_->add_option("--skip", skip_, "Leave out these checks (same names as --checks)")
+    app_->add_option("--skip", options_.skipTexts, "Leave out these checks (same names as --checks)")
         ->allow_extra_args(false);
     app_->add_flag("--no-hooks", noHooks_,
                    "Measure with allocator statistics and /proc alone, without psleak's exact "
@@ -62,23 +62,6 @@ class RunCommand : public Command {
   int execute(const GlobalOptions& global) override {
     const OutputOptions& output = global.output;
     options_.rawBytes = output.rawBytes;
-    try {
-      for (const std::string& text : kwargs_) options_.target.kwargs.push_back(parseKeywordArgument(text));
-      // A bare byte count is the default for every metric; METRIC=BYTES values refine it,
-      // whatever their order on the command line.
-      for (bool perMetric : {false, true}) {
-        for (const std::string& text : tolerances_) {
-          if ((text.find('=') != std::string::npos) == perMetric) {
-            applyTolerance(text, options_.check.detector.tolerance);
-          }
-        }
-      }
-      options_.checks = CheckSelection::fromOptions(checks_, skip_);
-    } catch (const UsageError& e) {
-      printUsageError("run", e.what(), output.json);
-      return static_cast<int>(ExitCode::Usage);
-    }
-
     if (noHooks_) platform::stopAllocationCounting();
 
     RunCallback printRun;
@@ -96,11 +79,7 @@ class RunCommand : public Command {
  private:
   CLI::App* app_ = nullptr;
   RunOptions options_;
-  std::vector<std::string> kwargs_;
-  std::vector<std::string> tolerances_;
-  std::vector<std::string> checks_;
   bool noHooks_ = false;
-  std::vector<std::string> skip_;
 };
 
 }  // namespace

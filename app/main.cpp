@@ -60,6 +60,17 @@ int runMain(int argc, char** argv) {
     return runPythonCommand(std::vector<std::string>(argv + 2, argv + argc));
   }
 
+  // CLI11 would only say that a subcommand is required.
+  if (argc >= 2 && argv[1][0] != '-') {
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) known = known || sub->get_name() == argv[1];
+    if (!known) {
+      printUsageError("psleak", std::string("unknown command '") + argv[1] +
+                                    "' (commands: run, info, test, python; see psleak --help)",
+                      wantsJson(argc, argv));
+      return static_cast<int>(ExitCode::Usage);
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "core/errors.h"
+#include "core/option_parsing.h"
 #include "psleak/platform/allocation_counters.h"
 #include "psleak/platform/system_info.h"
 #include "commands/check_target.h"
@@ -19,7 +20,12 @@ TargetDescription describeTarget(const RunOptions& options) {
   target.expression = options.target.expression;
   target.setup = options.target.setup;
   target.args = options.target.args;
-  target.kwargs = options.target.kwargs;
+  // From the text as typed, so that a report of a bad --kwarg still shows it.
+  for (const std::string& text : options.kwargTexts) {
+    const std::size_t equals = text.find('=');
+    target.kwargs.emplace_back(text.substr(0, equals),
+                               equals == std::string::npos ? std::string() : text.substr(equals + 1));
+  }
   target.expectException = options.target.expectException;
   return target;
 }
@@ -36,8 +42,21 @@ InterpreterDescription describeInterpreter(const py::InterpreterInfo& info) {
   return {info.version, info.executable, info.prefix, info.allocator};
 }
 
-// Checks the parts of the request that need no interpreter.
+// Parses what came as text and checks what needs no interpreter.
 void validate(RunOptions& options) {
+  for (const std::string& text : options.kwargTexts) {
+    options.target.kwargs.push_back(parseKeywordArgument(text));
+  }
+  // A bare byte count is the default for every metric; METRIC=BYTES values refine it,
+  // whatever their order on the command line.
+  for (bool perMetric : {false, true}) {
+    for (const std::string& text : options.toleranceTexts) {
+      if ((text.find('=') != std::string::npos) == perMetric) {
+        applyTolerance(text, options.check.detector.tolerance);
+      }
+    }
+  }
+  options.checks = CheckSelection::fromOptions(options.checkTexts, options.skipTexts);
   const bool hasSpec = !options.targetText.empty();
   const bool hasExpression = !options.target.expression.empty();
   if (hasSpec == hasExpression) {
@@ -54,8 +73,6 @@ void validate(RunOptions& options) {
 }
 
 void measure(RunOptions& options, Report& report, const RunCallback& onRun) {
-  validate(options);
-
   py::Interpreter interpreter(options.interpreter);
   // Whatever the target left behind (threads, half-torn state) must not hang or crash
   // psleak after the verdict: the process exits without finalizing Python.
@@ -84,6 +101,9 @@ Report runCommand(RunOptions options, const RunCallback& onRun) {
   report.platform = PlatformDescription{system.system, system.release, system.machine, system.libc};
 
   try {
+    validate(options);
+    report.target = describeTarget(options);
+    report.settings = describeSettings(options);
     measure(options, report, onRun);
   } catch (const UsageError& e) {
     report.verdict = errorVerdict("usage", e.what());

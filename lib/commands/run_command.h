@@ -16,7 +16,12 @@ struct RunOptions {
   std::string targetText;   // MODULE:ATTR as given (empty with --expr)
   py::TargetRequest target; // spec filled in by runCommand from targetText
   MemoryCheckSettings check;
-  CheckSelection checks;    // --checks / --skip
+  CheckSelection checks;    // --checks / --skip, from checkTexts / skipTexts
+  // As typed: parsed by runCommand, so that a bad one is reported with the rest.
+  std::vector<std::string> kwargTexts;      // --kwarg NAME=EXPR
+  std::vector<std::string> toleranceTexts;  // --tolerance [METRIC=]BYTES
+  std::vector<std::string> checkTexts;      // --checks
+  std::vector<std::string> skipTexts;       // --skip
   py::InterpreterOptions interpreter;
   bool rawBytes = false;
   bool trace = false;          // --trace

@@ -14,8 +14,16 @@ std::vector<MetricGrowth> LeakDetector::growingMetrics(const RunDelta& run,
     const std::int64_t before =
         (previous && previous->growth.has(m)) ? previous->growth.get(m) : 0;
     const bool withinTolerance = growth <= settings_.tolerance.get(m);
-    const bool notAboveLastRun = growth <= before;
-    if (!withinTolerance && !notAboveLastRun) growing.push_back({m, growth, run.perCall(m)});
+    bool settled = false;
+    if (isByteExactMetric(m)) {
+      const double previousRate = (previous && previous->calls > 0)
+                                      ? static_cast<double>(before) / static_cast<double>(previous->calls)
+                                      : 0.0;
+      settled = run.perCall(m) <= kStableRateShare * previousRate;
+    } else {
+      settled = growth <= before;
+    }
+    if (!withinTolerance && !settled) growing.push_back({m, growth, run.perCall(m)});
   }
   return growing;
 }

@@ -5,7 +5,11 @@
 // grows with the calls, so every run grows more than the previous one; a cache fills
 // and stops, so some run grows no more than the one before (or not beyond tolerance).
 // That first "stable" run ends the check as clean; still growing after `retries`
-// runs is a leak.
+// runs is a leak. For the byte-exact metrics (heap_used, mmap_used, allocs, alloc_bytes)
+// "no more than the run before" is taken per call and with a margin: the rate per call
+// must at least halve. A real leak whose growth is uneven (a Python list that resizes
+// now and then) can easily grow a little less in one run than in the one before, while
+// the growth of a cache that fills drops far below half.
 //
 // With psleak's exact allocation counters (allocs, alloc_bytes) a leak shows sooner:
 // memory leaked on every call, or every k-th call, grows in proportion to the calls,
@@ -31,6 +35,10 @@ class Tolerance {
  private:
   std::array<std::int64_t, kMetricCount> bytes_{};
 };
+
+// A byte-exact metric is stable when its growth per call is at most this share of the
+// previous run's.
+inline constexpr double kStableRateShare = 0.5;
 
 struct DetectorSettings {
   int retries = 10;  // runs before growth that never stops is called a leak

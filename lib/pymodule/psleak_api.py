@@ -5,6 +5,7 @@
 
 import os
 import sys
+import types
 import unittest
 import warnings
 
@@ -68,8 +69,12 @@ _ERRORS = {
     "refcount": ReferenceLeakError,
 }
 
-_METRICS = ("heap_used", "mmap_used", "heap_total", "rss", "uss", "vms")
-_METRIC_LABELS = {"heap": "heap_used", "mmap": "mmap_used", "arena": "heap_total"}
+# Every metric of the C++ core (detector/metrics.h), by name; then the short labels of
+# the run table. A plain int tolerance covers them all, as `psleak run --tolerance N`.
+_METRICS = ("heap_used", "mmap_used", "heap_total", "rss", "uss", "vms", "allocs",
+            "alloc_bytes")
+_METRIC_LABELS = {"heap": "heap_used", "mmap": "mmap_used", "arena": "heap_total",
+                  "alloc": "alloc_bytes"}
 
 
 class Checkers:
@@ -212,6 +217,21 @@ class MemoryLeakTestCase(unittest.TestCase):
                       options.get("retries"), options.get("tolerance"),
                       options.get("trim_callback"), options.get("checkers"))
 
+    def _unbound_attribute(self, name):
+        """The attribute as set, not bound: `trim_callback = clear_caches` in a class body
+        is a callable to call with no arguments, not a method of the test case."""
+        if name in self.__dict__:
+            return self.__dict__[name]
+        for klass in type(self).__mro__:
+            if name in klass.__dict__:
+                value = klass.__dict__[name]
+                if isinstance(value, staticmethod):
+                    return value.__func__
+                if isinstance(value, types.FunctionType):
+                    return value
+                break
+        return getattr(self, name)
+
     def _execute(self, fun, args, exc, warmup_times, times, retries, tolerance,
                  trim_callback, checkers):
         if not callable(fun):
@@ -221,7 +241,7 @@ class MemoryLeakTestCase(unittest.TestCase):
         times = _check_count("times", pick(times, self.times), 1)
         retries = _check_count("retries", pick(retries, self.retries), 1)
         tolerance = _normalize_tolerance(pick(tolerance, self.tolerance))
-        trim_callback = pick(trim_callback, self.trim_callback)
+        trim_callback = pick(trim_callback, self._unbound_attribute("trim_callback"))
         if trim_callback is not None and not callable(trim_callback):
             raise TypeError("trim_callback must be callable")
         checkers = pick(checkers, self.checkers)

@@ -32,6 +32,20 @@ std::string formatTraceback(PyObject* exception) {
   return utf8(joined.get());
 }
 
+// "zlib.error" rather than tp_name's "error"; builtins keep their plain names.
+std::string qualifiedName(PyObject* type) {
+  PyRef module = PyRef::steal(PyObject_GetAttrString(type, "__module__"));
+  PyRef name = PyRef::steal(PyObject_GetAttrString(type, "__qualname__"));
+  if (!module || !name) {
+    PyErr_Clear();
+    return reinterpret_cast<PyTypeObject*>(type)->tp_name;
+  }
+  const std::string moduleName = utf8(module.get());
+  const std::string typeName = utf8(name.get());
+  if (moduleName.empty() || moduleName == "builtins" || moduleName == "__main__") return typeName;
+  return moduleName + "." + typeName;
+}
+
 }  // namespace
 
 PyRef takeRaisedException() {
@@ -75,7 +89,7 @@ PythonException fetchException() {
   PythonException result;
   PyRef exception = takeRaisedException();
   if (!exception) return {"UnknownError", "no exception was set", {}};
-  result.typeName = Py_TYPE(exception.get())->tp_name;
+  result.typeName = qualifiedName(reinterpret_cast<PyObject*>(Py_TYPE(exception.get())));
   result.message = toString(exception.get());
   result.traceback = formatTraceback(exception.get());
   PyErr_Clear();

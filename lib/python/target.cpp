@@ -72,15 +72,18 @@ PyRef importTarget(const TargetSpec& spec) {
     object = std::move(next);
   }
   if (!PyCallable_Check(object.get())) {
-    throw TargetError("target '" + spec.text + "' is not callable (it is a " +
+    throw TargetError("target '" + spec.text + "' is not callable (its type is " +
                       Py_TYPE(object.get())->tp_name + ")");
   }
   return object;
 }
 
 // -e STMT becomes the body of a function, as `python -m timeit` does, so the call loop
-// can call it like any target.
+// can call it like any target. The statement is compiled alone first, so that a syntax
+// error names its own line, and the function's first line is set back by one, so that
+// tracebacks do too.
 PyRef compileExpression(const std::string& statement, PyObject* globals) {
+  compileUserCode(statement, Py_file_input, "--expr");
   std::string body = "def __psleak_expr__():\n";
   std::size_t start = 0;
   while (start <= statement.size()) {
@@ -89,6 +92,9 @@ PyRef compileExpression(const std::string& statement, PyObject* globals) {
     if (end == std::string::npos) break;
     start = end + 1;
   }
+  body +=
+      "__psleak_expr__.__code__ = __psleak_expr__.__code__.replace(\n"
+      "    co_firstlineno=__psleak_expr__.__code__.co_firstlineno - 1)\n";
   PyRef compiled = PyRef::steal(Py_CompileString(body.c_str(), "<--expr>", Py_file_input));
   if (!compiled) {
     const PythonException error = fetchException();

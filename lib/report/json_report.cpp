@@ -89,6 +89,7 @@ json toJson(const TraceReport& trace) {
     sites.push_back({{"count", site.count}, {"bytes", site.bytes}, {"frames", frames}});
   }
   return {{"calls", trace.calls},
+          {"seconds", trace.seconds},
           {"live_count", trace.liveCount},
           {"live_bytes", trace.liveBytes},
           {"dropped", trace.dropped},

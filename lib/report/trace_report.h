@@ -23,6 +23,7 @@ struct TraceSite {
 
 struct TraceReport {
   std::int64_t calls = 0;
+  double seconds = 0.0;          // wall time of the traced calls
   std::int64_t dropped = 0;      // allocations the trace table had no room for
   std::int64_t liveCount = 0;    // all live allocations of the run
   std::int64_t liveBytes = 0;

@@ -53,7 +53,8 @@ Finding memoryLeakFinding(const Assessment& assessment, bool rawBytes) {
   const std::string what =
       assessment.proportional
           ? fmt::format("memory grew in proportion to the calls in {} runs", assessment.runs)
-          : fmt::format("memory kept increasing after {} runs", assessment.runs);
+          : fmt::format("memory kept increasing after {} run{}", assessment.runs,
+                        assessment.runs == 1 ? "" : "s");
   return {CheckKind::Memory, Severity::Leak, fmt::format("{} ({})", what, metrics), {}};
 }
 

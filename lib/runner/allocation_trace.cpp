@@ -1,6 +1,7 @@
 #include "runner/allocation_trace.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 #include "core/errors.h"
@@ -32,13 +33,17 @@ TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::si
     }
     bool finished = false;
   } stop;
+  const auto start = std::chrono::steady_clock::now();
   workload.call(calls);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   workload.clearCaches();
   platform::AllocationTrace trace = platform::finishAllocationTrace();
   stop.finished = true;
 
   TraceReport report;
   report.calls = calls;
+  report.seconds = seconds;
   report.dropped = static_cast<std::int64_t>(trace.dropped);
   // Identical stacks come from the same call site: group by the raw return addresses.
   std::map<std::vector<std::uintptr_t>, RawSite> byStack;

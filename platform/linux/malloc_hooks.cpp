@@ -187,7 +187,8 @@ struct TraceTable {
 
 SpinLock gTraceLock;
 TraceTable gTrace;
-std::atomic<bool> gTracing{false};
+std::atomic<bool> gTracing{false};    // recording new allocations (start until stop or drain)
+std::atomic<bool> gTraceTable{false};  // a table exists (start until drain): frees leave it
 
 void* mapPages(size_t bytes) {
   void* p = reinterpret_cast<void*>(
@@ -213,12 +214,12 @@ void traceInsertLocked(const PsleakTracedAllocation& record) {
   t.records[i] = record;
 }
 
-void traceEraseLocked(uintptr_t key) {
+bool traceEraseLocked(uintptr_t key) {
   TraceTable& t = gTrace;
-  if (!t.keys) return;
+  if (!t.keys) return false;
   size_t i = slotOf(key, t.capacity);
   while (t.keys[i] != key) {
-    if (t.keys[i] == 0) return;
+    if (t.keys[i] == 0) return false;
     i = (i + 1) & (t.capacity - 1);
   }
   // Backward shift: pull later entries of the probe run into the hole.
@@ -236,6 +237,7 @@ void traceEraseLocked(uintptr_t key) {
   }
   t.keys[hole] = 0;
   --t.used;
+  return true;
 }
 
 void traceAllocation(void* p, size_t size) {
@@ -255,9 +257,9 @@ void traceAllocation(void* p, size_t size) {
   tInTrace = false;
 }
 
-void traceFree(void* p) {
+bool traceFree(void* p) {
   SpinGuard guard(gTraceLock);
-  traceEraseLocked(reinterpret_cast<uintptr_t>(p));
+  return traceEraseLocked(reinterpret_cast<uintptr_t>(p));
 }
 
 // ---------------------------------------------------------------------------------
@@ -277,7 +279,7 @@ inline void recordRelease(void* p) {
   CounterSlot* slot = mySlot();
   bump(slot, slot->blocks, -1);
   bump(slot, slot->bytes, -static_cast<int64_t>(usableSize(p)));
-  if (__builtin_expect(gTracing.load(std::memory_order_relaxed), 0)) traceFree(p);
+  if (__builtin_expect(gTraceTable.load(std::memory_order_relaxed), 0)) traceFree(p);
 }
 
 // ---------------------------------------------------------------------------------
@@ -391,8 +393,8 @@ PSLEAK_HOOK void* realloc(void* old, size_t size) {
   // it allocated. Tracing drops it first, since a successful one frees the address.
   const bool counting = gCounting.load(std::memory_order_relaxed) && !isBootstrapBlock(old);
   const size_t oldSize = counting ? usableSize(old) : 0;
-  const bool tracing = gTracing.load(std::memory_order_relaxed);
-  if (counting && tracing) traceFree(old);
+  const bool wasTraced =
+      counting && gTraceTable.load(std::memory_order_relaxed) && traceFree(old);
   void* p = realRealloc(old, size);
   if (!counting) return p;
   if (p || size == 0) {  // moved, resized in place, or (size 0) freed
@@ -400,7 +402,7 @@ PSLEAK_HOOK void* realloc(void* old, size_t size) {
     bump(slot, slot->blocks, -1);
     bump(slot, slot->bytes, -static_cast<int64_t>(oldSize));
     recordAllocation(p);
-  } else if (tracing) {
+  } else if (wasTraced) {
     traceAllocation(old, oldSize);  // failed: the old block lives on
   }
   return p;
@@ -449,12 +451,20 @@ PSLEAK_HOOK void* pvalloc(size_t size) {
 // Anonymous mappings. The system calls are made directly: the C library's own mmap
 // may be unavailable to call by another name, and its internal uses (malloc's large
 // blocks, thread stacks) do not come through these symbols anyway.
+// While counting, each system call is made under gMapLock together with its table
+// update, so that no other thread and no fork() (whose prepare handler takes the lock)
+// sees one without the other: a range unmapped but not yet forgotten would otherwise be
+// handed by the kernel to another mmap and then forgotten on its behalf, or be inherited
+// by a child as a stale entry that the child's own next mapping there cancels out.
 
 PSLEAK_HOOK void* mmap(void* address, size_t length, int protection, int flags, int fd, off_t offset) {
+  if (!gCounting.load(std::memory_order_relaxed)) {
+    return reinterpret_cast<void*>(syscall(SYS_mmap, address, length, protection, flags, fd, offset));
+  }
+  SpinGuard guard(gMapLock);
   void* p = reinterpret_cast<void*>(
       syscall(SYS_mmap, address, length, protection, flags, fd, offset));
-  if (p != MAP_FAILED && gCounting.load(std::memory_order_relaxed)) {
-    SpinGuard guard(gMapLock);
+  if (p != MAP_FAILED) {
     // MAP_FIXED may replace part of a tracked mapping.
     removeRangeLocked(reinterpret_cast<uintptr_t>(p), length);
     if (flags & MAP_ANONYMOUS) appendMappingLocked(reinterpret_cast<uintptr_t>(p), pageRound(length));
@@ -467,11 +477,12 @@ PSLEAK_HOOK void* mmap64(void* address, size_t length, int protection, int flags
 }
 
 PSLEAK_HOOK int munmap(void* address, size_t length) {
-  const int result = static_cast<int>(syscall(SYS_munmap, address, length));
-  if (result == 0 && gCounting.load(std::memory_order_relaxed)) {
-    SpinGuard guard(gMapLock);
-    removeRangeLocked(reinterpret_cast<uintptr_t>(address), length);
+  if (!gCounting.load(std::memory_order_relaxed)) {
+    return static_cast<int>(syscall(SYS_munmap, address, length));
   }
+  SpinGuard guard(gMapLock);
+  const int result = static_cast<int>(syscall(SYS_munmap, address, length));
+  if (result == 0) removeRangeLocked(reinterpret_cast<uintptr_t>(address), length);
   return result;
 }
 
@@ -483,9 +494,12 @@ PSLEAK_HOOK void* mremap(void* old, size_t oldLength, size_t newLength, int flag
     wanted = va_arg(args, void*);
     va_end(args);
   }
+  if (!gCounting.load(std::memory_order_relaxed)) {
+    return reinterpret_cast<void*>(syscall(SYS_mremap, old, oldLength, newLength, flags, wanted));
+  }
+  SpinGuard guard(gMapLock);
   void* p = reinterpret_cast<void*>(syscall(SYS_mremap, old, oldLength, newLength, flags, wanted));
-  if (p != MAP_FAILED && gCounting.load(std::memory_order_relaxed)) {
-    SpinGuard guard(gMapLock);
+  if (p != MAP_FAILED) {
     const size_t wasTracked = removeRangeLocked(reinterpret_cast<uintptr_t>(old), oldLength);
     removeRangeLocked(reinterpret_cast<uintptr_t>(p), newLength);
     if (wasTracked) appendMappingLocked(reinterpret_cast<uintptr_t>(p), pageRound(newLength));
@@ -536,6 +550,7 @@ PSLEAK_HOOK int psleak_hooks_trace_start(size_t capacity) {
   gTrace.capacity = rounded;
   gTrace.used = 0;
   gTrace.dropped = 0;
+  gTraceTable.store(true, std::memory_order_release);
   gTracing.store(true, std::memory_order_release);
   return 1;
 }
@@ -550,6 +565,7 @@ PSLEAK_HOOK size_t psleak_hooks_trace_drain(void (*visit)(const PsleakTracedAllo
   {
     SpinGuard guard(gTraceLock);
     gTracing.store(false, std::memory_order_release);
+    gTraceTable.store(false, std::memory_order_release);
     table = gTrace;
     gTrace = TraceTable{};
   }

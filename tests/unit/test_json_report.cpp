@@ -63,7 +63,7 @@ TEST(JsonReport, TopLevelFieldsInOrder) {
   for (auto it = document.begin(); it != document.end(); ++it) keys.push_back(it.key());
   EXPECT_EQ(keys, (std::vector<std::string>{"schema_version", "psleak_version", "command",
                                             "target", "interpreter", "platform", "settings",
-                                            "runs", "findings", "verdict",
+                                            "runs", "findings", "trace", "verdict",
                                             "duration_seconds"}));
 }
 

@@ -115,16 +115,41 @@ TEST(LeakDetector, RetriesOfOneDecidesLeakAtTheFirstRun) {
   EXPECT_EQ(assessment.decision, Decision::Leak);
 }
 
-TEST(LeakDetector, GrowthThatPlateausIsCleanAtTheFirstRunNotAboveThePrevious) {
+TEST(LeakDetector, PageMetricThatPlateausIsCleanAtTheFirstRunNotAboveThePrevious) {
   const LeakDetector detector(settingsWith(10));
-  // A cache filling: 4000 bytes, then 6000, then 6000 again (no more than before).
+  // RSS of a cache filling: 4000 bytes, then 6000, then 6000 again (no more than before).
   const std::vector<std::int64_t> growth = {4000, 6000, 6000, 6000};
   Assessment last;
   const auto decisions = decisionsFor(
-      detector, [&](int run) { return makeRun(run, {{Metric::HeapUsed, growth[run - 1]}}); }, 4,
+      detector, [&](int run) { return makeRun(run, {{Metric::Rss, growth[run - 1]}}); }, 4,
       &last);
   EXPECT_EQ(decisions, continuesThen(2, Decision::Clean));
   EXPECT_TRUE(last.growing.empty());
+}
+
+TEST(LeakDetector, HeapThatPlateausIsCleanOnceItsRatePerCallHalves) {
+  const LeakDetector detector(settingsWith(10));
+  // 20 bytes a call, 20 again, then 5: the cache is full.
+  const std::vector<std::int64_t> growth = {4000, 6000, 2000};
+  const auto decisions = decisionsFor(
+      detector, [&](int run) { return makeRun(run, {{Metric::HeapUsed, growth[run - 1]}}); }, 3);
+  EXPECT_EQ(decisions, continuesThen(2, Decision::Clean));
+}
+
+TEST(LeakDetector, UnevenHeapLeakIsNotTakenForAPlateau) {
+  // A Python list that grows on every call resizes now and then: a run may grow a
+  // little less than the one before (here run 4 and run 10) while the rate per call
+  // stays near 42 bytes. The seed rule would call run 4 stable.
+  const LeakDetector detector(settingsWith(10));
+  const std::vector<std::int64_t> growth = {8400, 14100, 16900, 16700, 21200,
+                                            29000, 33800, 37400, 41900, 41100};
+  Assessment last;
+  const auto decisions = decisionsFor(
+      detector, [&](int run) { return makeRun(run, {{Metric::HeapUsed, growth[run - 1]}}); }, 10,
+      &last);
+  EXPECT_EQ(decisions, continuesThen(9, Decision::Leak));
+  ASSERT_EQ(last.growing.size(), 1u);
+  EXPECT_EQ(last.growing[0].metric, Metric::HeapUsed);
 }
 
 TEST(LeakDetector, GrowthThatShrinksIsClean) {

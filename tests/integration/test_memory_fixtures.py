@@ -1,0 +1,185 @@
+"""Every leaky memory fixture is reported as a memory leak and every clean twin as clean,
+three times in a row (the product promise), with a plausible per-call growth in the
+metric the leak should show up in.
+
+One test method per fixture (test_leak_malloc_1k, test_clean_malloc_1k, ...), each of
+which runs psleak REPEAT times.
+"""
+
+import unittest
+
+from psleak_helpers import (
+    EXIT_CLEAN,
+    EXIT_LEAK,
+    PsleakTestCase,
+    per_call_growth,
+    total_per_call,
+)
+
+REPEAT = 3
+DEFAULT_RETRIES = 10
+KiB = 1024
+MiB = 1024 * 1024
+
+
+def heap_per_call(low, high):
+    """The leak is in malloc's arena: heap_used grows by low..high bytes per call."""
+
+    def check(test, doc, where):
+        per_call = per_call_growth(doc["verdict"], "heap_used")
+        test.assertIsNotNone(per_call, f"heap_used is not among the growing metrics{where}")
+        test.assertGreaterEqual(per_call, low, where)
+        test.assertLessEqual(per_call, high, where)
+
+    check.__doc__ = f"heap_used per call in [{low}, {high}]"
+    return check
+
+
+def malloc_1m(test, doc, where):
+    """mmap_used or vms grows by >= 1 MiB per call.
+
+    A 1 MiB malloc is served by mmap, so malloc's mmap_used (or at least vms) grows.
+    """
+    verdict = doc["verdict"]
+    candidates = [per_call_growth(verdict, m) for m in ("mmap_used", "vms")]
+    candidates = [c for c in candidates if c is not None]
+    test.assertTrue(candidates, f"neither mmap_used nor vms is growing{where}")
+    test.assertGreaterEqual(max(candidates), MiB, where)
+    # Only one byte of each block is touched: a page of RSS, not a MiB.
+    rss = per_call_growth(verdict, "rss")
+    if rss is not None:
+        test.assertLess(rss, 64 * KiB, where)
+
+
+def raw_mmap(test, doc, where):
+    """mmap_used grows by exactly 64 KiB per call, rss and uss by about that much,
+    heap_used not at all.
+
+    A raw 64 KiB mmap with every page written: malloc's statistics cannot see it, psleak's
+    mmap hook counts it to the byte. RSS and USS are the kernel's page counts, which
+    other processes disturb (USS counts a file page as private only while no other process
+    maps it), so they get a wide margin.
+    """
+    verdict = doc["verdict"]
+    test.assertEqual(per_call_growth(verdict, "mmap_used"), 64 * KiB, where)
+    for metric in ("uss", "rss"):
+        per_call = per_call_growth(verdict, metric)
+        test.assertIsNotNone(per_call, f"{metric} is not growing{where}")
+        test.assertGreaterEqual(per_call, 48 * KiB, where)
+        test.assertLessEqual(per_call, 80 * KiB, where)
+    test.assertIsNone(per_call_growth(verdict, "heap_used"), where)
+
+
+def python_list_growth(test, doc, where):
+    """heap_used grows by 16..128 bytes per call over all runs.
+
+    One object() (a 32-byte malloc chunk, as psleak forces the malloc allocator) plus a
+    list slot per call. The list's resizes make single runs lumpy, hence all runs.
+    """
+    per_call = total_per_call(doc, "heap_used")
+    test.assertGreaterEqual(per_call, 16, where)
+    test.assertLessEqual(per_call, 128, where)
+
+
+LEAKY = {
+    "leak_malloc_1b": ("leakfix:leak_malloc_1b", heap_per_call(16, 64)),
+    "leak_malloc_1k": ("leakfix:leak_malloc_1k", heap_per_call(1000, 1200)),
+    "leak_malloc_1m": ("leakfix:leak_malloc_1m", malloc_1m),
+    "leak_mmap": ("leakfix:leak_mmap", raw_mmap),
+    "leak_calloc": ("leakfix:leak_calloc", heap_per_call(256, 320)),
+    "leak_realloc": ("leakfix:leak_realloc", heap_per_call(512, 600)),
+    # A list object: 40 bytes + the 16-byte GC header.
+    "leak_pylist": ("leakfix:leak_pylist", heap_per_call(48, 128)),
+    # A two-digit int: 32 bytes.
+    "leak_pylong": ("leakfix:leak_pylong", heap_per_call(28, 80)),
+    # The dict, its keys table and the int value.
+    "leak_pydict": ("leakfix:leak_pydict", heap_per_call(120, 600)),
+    # malloc(64) every 4th call: about 20 bytes per call.
+    "grow_slowly_forever": ("leakfix:grow_slowly_forever", heap_per_call(12, 40)),
+    "leak_list_growth": ("leakfix_py:leak_list_growth", python_list_growth),
+    "Thing_leak": ("pkgfix.sub:Thing.leak", python_list_growth),
+}
+
+CLEAN = {
+    "clean_malloc_1b": "leakfix:clean_malloc_1b",
+    "clean_malloc_1k": "leakfix:clean_malloc_1k",
+    "clean_malloc_1m": "leakfix:clean_malloc_1m",
+    "clean_mmap": "leakfix:clean_mmap",
+    "clean_calloc": "leakfix:clean_calloc",
+    "clean_realloc": "leakfix:clean_realloc",
+    "clean_pylist": "leakfix:clean_pylist",
+    "clean_pylong": "leakfix:clean_pylong",
+    "clean_pydict": "leakfix:clean_pydict",
+    "clean_noop": "leakfix_py:clean_noop",
+    "no_raise": "leakfix:no_raise",
+    "cache_fill_then_stop": "leakfix:cache_fill_then_stop",
+    "Thing_clean": "pkgfix.sub:Thing.clean",
+}
+
+
+class LeakyFixtures(PsleakTestCase):
+    """Each leak_* fixture: exit 1, verdict leak/memory, REPEAT times."""
+
+    def check_leak(self, target, plausible):
+        for attempt in range(1, REPEAT + 1):
+            with self.subTest(target=target, attempt=attempt):
+                result = self.psleak("run", target, "--json")
+                self.assertExitCode(result, EXIT_LEAK)
+                doc = self.assertOneJsonDocument(result)
+                self.assertRunDocument(doc, result)
+                where = result.describe()
+                verdict = doc["verdict"]
+                self.assertEqual(verdict["status"], "leak", where)
+                self.assertEqual(verdict["kind"], "memory", where)
+                self.assertEqual(verdict["exit_code"], EXIT_LEAK, where)
+                self.assertEqual(doc["settings"]["retries"], DEFAULT_RETRIES, where)
+                self.assertLeakRuns(verdict["message"], len(doc["runs"]), DEFAULT_RETRIES, where)
+                self.assertTrue(verdict["growing"], where)
+                # The growing metrics are those of the last run.
+                last = doc["runs"][-1]
+                for growth in verdict["growing"]:
+                    self.assertEqual(growth["growth"], last["deltas"][growth["metric"]], where)
+                    self.assertGreater(growth["growth"], 0, where)
+                plausible(self, doc, where)
+
+
+class CleanFixtures(PsleakTestCase):
+    """Each clean twin: exit 0, verdict clean, REPEAT times."""
+
+    def check_clean(self, target):
+        for attempt in range(1, REPEAT + 1):
+            with self.subTest(target=target, attempt=attempt):
+                result = self.psleak("run", target, "--json")
+                self.assertExitCode(result, EXIT_CLEAN)
+                doc = self.assertOneJsonDocument(result)
+                self.assertRunDocument(doc, result)
+                where = result.describe()
+                verdict = doc["verdict"]
+                self.assertEqual(verdict["status"], "clean", where)
+                self.assertIsNone(verdict["kind"], where)
+                self.assertEqual(verdict["growing"], [], where)
+                self.assertEqual(verdict["exit_code"], EXIT_CLEAN, where)
+                self.assertGreaterEqual(len(doc["runs"]), 1, where)
+                self.assertLess(len(doc["runs"]), DEFAULT_RETRIES, where)
+                self.assertTrue(verdict["message"].startswith("no leak"), where)
+
+
+def _add_tests():
+    for name, (target, plausible) in LEAKY.items():
+        def test(self, target=target, plausible=plausible):
+            self.check_leak(target, plausible)
+
+        test.__doc__ = f"{target} is a memory leak ({plausible.__doc__.splitlines()[0]})"
+        setattr(LeakyFixtures, f"test_{name}", test)
+    for name, target in CLEAN.items():
+        def test(self, target=target):
+            self.check_clean(target)
+
+        test.__doc__ = f"{target} is clean"
+        setattr(CleanFixtures, f"test_{name}", test)
+
+
+_add_tests()
+
+if __name__ == "__main__":
+    unittest.main()
