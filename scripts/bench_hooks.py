@@ -103,6 +103,40 @@ def section_overhead(psleak, python, cwd):
     print()
 
 
+def instructions(command, cwd, env):
+    """Instructions callgrind counts for `command`: the same on every run, however busy
+    the machine is (callgrind does not replace malloc, so psleak's hooks run)."""
+    proc = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                           *command], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr.splitlines():
+        if "Collected" in line:
+            return int(line.split()[-1].replace(",", ""))
+    raise RuntimeError("callgrind printed no instruction count:\n" + proc.stderr[-2000:])
+
+
+def section_instructions(psleak, python, cwd, calls=20000):
+    print(f"2b. The same in instructions per call (callgrind, {calls} calls; immune to load)")
+    base_env = dict(os.environ, PYTHONPATH=cwd)
+    loop = "import leakfix\nf = leakfix.{}\nfor _ in range({}): f()\n"
+    rows = [
+        ("psleak python, hooks counting", [psleak, "python", "-c"], base_env),
+        ("psleak python, PSLEAK_NO_HOOKS=1", [psleak, "python", "-c"],
+         dict(base_env, PSLEAK_NO_HOOKS="1")),
+        ("python3, PYTHONMALLOC=malloc", [python, "-c"], dict(base_env, PYTHONMALLOC="malloc")),
+    ]
+    per_call = {}
+    for label, command, env in rows:
+        work = instructions(command + [loop.format("malloc_free_10", calls)], cwd, env)
+        none = instructions(command + [loop.format("malloc_free_10", 0)], cwd, env)
+        per_call[label] = (work - none) / calls
+        print(f"   {label:<36} {per_call[label]:8.0f} instructions/call")
+    counting = per_call[rows[0][0]]
+    for label in (rows[1][0], rows[2][0]):
+        print(f"   counting vs {label:<36} {100 * (counting / per_call[label] - 1):+6.1f} %")
+    print()
+
+
 def section_trace(psleak, python, cwd, calls, skip_valgrind):
     print(f"3. --trace versus valgrind --leak-check=full, {calls} calls of leakfix.leak_malloc_1k")
     doc = run_json(psleak, ["leakfix:leak_malloc_1k", "--checks", "memory", "--trace",
@@ -151,6 +185,8 @@ def main():
     print(f"psleak: {psleak}\nmachine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}\n")
     section_verdicts(psleak, fixtures)
     section_overhead(psleak, args.python, fixtures)
+    if shutil.which("valgrind"):
+        section_instructions(psleak, args.python, fixtures)
     section_trace(psleak, args.python, fixtures, args.trace_calls, args.skip_valgrind)
 
 

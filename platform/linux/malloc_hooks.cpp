@@ -113,7 +113,20 @@ void* realPvalloc(size_t n) {
 }
 #endif
 
+#if defined(__GLIBC__)
+// What malloc_usable_size() returns for a live block, read inline from the chunk header
+// in front of it (the size word, whose low three bits are flags; IS_MMAPPED = 2): the
+// call itself, and its look at the next chunk's header, were most of the hooks' cost.
+// The layout is ptmalloc's since glibc 2.0; a glibc built with memory tagging, or with
+// the malloc-check debugging hooks, would need malloc_usable_size instead.
+inline size_t usableSize(void* p) {
+  const size_t header = reinterpret_cast<const size_t*>(p)[-1];
+  const size_t chunk = header & ~size_t{7};
+  return (header & 2) ? chunk - 2 * sizeof(size_t) : chunk - sizeof(size_t);
+}
+#else
 inline size_t usableSize(void* p) { return isBootstrapBlock(p) ? 0 : malloc_usable_size(p); }
+#endif
 
 // ---------------------------------------------------------------------------------
 // A spin lock of our own: malloc never takes it, and it needs no initialization.
