@@ -3,9 +3,11 @@
 #include <cstdio>
 
 #include "cli_commands.h"
+#include "commands/isolated_run.h"
 #include "commands/run_command.h"
 #include "core/option_parsing.h"
 #include "psleak/platform/allocation_counters.h"
+#include "psleak/platform/interrupt.h"
 #include "report/format.h"
 
 namespace psleak::cli {
@@ -45,6 +47,15 @@ class RunCommand : public Command {
         ->allow_extra_args(false);
     app_->add_option("--skip", options_.skipTexts, "Leave out these checks (same names as --checks)")
         ->allow_extra_args(false);
+    app_->add_option("--max-growth", maxGrowthText_,
+                     "Stop with a leak verdict once RSS, USS or the heap grew this much "
+                     "(BYTES, e.g. 512M; 0: no limit)")
+        ->default_str("1G");
+    app_->add_flag("--isolate", isolate_,
+                   "Check in a child process: a crash or hang is reported, not fatal");
+    app_->add_option("--timeout", timeoutSeconds_,
+                     "Seconds the whole check may take; a hang is reported (implies --isolate)")
+        ->check(CLI::NonNegativeNumber);
     app_->add_flag("--no-hooks", noHooks_,
                    "Measure with allocator statistics and /proc alone, without psleak's exact "
                    "allocation counters (as PSLEAK_NO_HOOKS=1 does)");
@@ -63,6 +74,14 @@ class RunCommand : public Command {
     const OutputOptions& output = global.output;
     options_.rawBytes = output.rawBytes;
     if (noHooks_) platform::stopAllocationCounting();
+    if (!maxGrowthText_.empty()) {
+      try {
+        options_.check.maxGrowth = parseByteCount(maxGrowthText_, "--max-growth");
+      } catch (const UsageError& e) {
+        printUsageError("run", e.what(), output.json);
+        return static_cast<int>(ExitCode::Usage);
+      }
+    }
 
     RunCallback printRun;
     if (!output.json) {
@@ -71,7 +90,13 @@ class RunCommand : public Command {
         std::fflush(stdout);
       };
     }
-    const Report report = runCommand(options_, printRun);
+    Report report;
+    if (isolate_ || timeoutSeconds_ > 0) {
+      platform::installInterruptHandler();
+      report = runIsolated(options_, printRun, timeoutSeconds_);
+    } else {
+      report = runCommand(options_, printRun);
+    }
     printReport(report, output);
     return static_cast<int>(report.verdict.exitCode());
   }
@@ -80,6 +105,9 @@ class RunCommand : public Command {
   CLI::App* app_ = nullptr;
   RunOptions options_;
   bool noHooks_ = false;
+  bool isolate_ = false;
+  double timeoutSeconds_ = 0;
+  std::string maxGrowthText_;
 };
 
 }  // namespace

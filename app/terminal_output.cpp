@@ -33,6 +33,13 @@ void printReport(const Report& report, const OutputOptions& options) {
     printJson(toJson(report));
     return;
   }
+  if (report.verdict.kind == "interrupted") {
+    // Ctrl-C: what was measured is printed above; say where it stopped.
+    std::fputs(formatFindings(report.findings).c_str(), stdout);
+    std::printf("INTERRUPTED: %s\n", report.verdict.message.c_str());
+    std::fflush(stdout);
+    return;
+  }
   if (report.verdict.status == VerdictStatus::Error) {
     std::fprintf(stderr, "psleak: error: %s\n", report.verdict.message.c_str());
     if (!report.verdict.details.empty()) std::fputs(report.verdict.details.c_str(), stderr);

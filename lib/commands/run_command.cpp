@@ -8,6 +8,7 @@
 #include "core/errors.h"
 #include "core/option_parsing.h"
 #include "psleak/platform/allocation_counters.h"
+#include "psleak/platform/interrupt.h"
 #include "psleak/platform/system_info.h"
 #include "commands/check_target.h"
 
@@ -78,6 +79,8 @@ void measure(RunOptions& options, Report& report, const RunCallback& onRun) {
   // psleak after the verdict: the process exits without finalizing Python.
   interpreter.abandon();
   report.interpreter = describeInterpreter(interpreter.info());
+  // After the interpreter's own SIGINT handler, which it would replace.
+  platform::installInterruptHandler();
 
   const py::ResolvedTarget target = py::resolveTarget(options.target);
   CheckOptions check;
@@ -91,14 +94,19 @@ void measure(RunOptions& options, Report& report, const RunCallback& onRun) {
 
 }  // namespace
 
-Report runCommand(RunOptions options, const RunCallback& onRun) {
-  const auto start = std::chrono::steady_clock::now();
+Report describeRun(const RunOptions& options) {
   Report report;
   report.command = "run";
   report.target = describeTarget(options);
   report.settings = describeSettings(options);
   const platform::SystemInfo system = platform::systemInfo();
   report.platform = PlatformDescription{system.system, system.release, system.machine, system.libc};
+  return report;
+}
+
+Report runCommand(RunOptions options, const RunCallback& onRun) {
+  const auto start = std::chrono::steady_clock::now();
+  Report report = describeRun(options);
 
   try {
     validate(options);
@@ -109,6 +117,8 @@ Report runCommand(RunOptions options, const RunCallback& onRun) {
     report.verdict = errorVerdict("usage", e.what());
   } catch (const TargetError& e) {
     report.verdict = errorVerdict("target", e.what(), e.details());
+  } catch (const Interrupted& e) {
+    report.verdict = errorVerdict("interrupted", e.what());
   } catch (const std::exception& e) {
     report.verdict = errorVerdict("internal", e.what());
   }

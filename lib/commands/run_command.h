@@ -28,6 +28,10 @@ struct RunOptions {
   std::size_t traceTop = 10;   // --trace-top
 };
 
+// A report of `options` with what is known before anything runs: target, settings,
+// platform. No runs, no verdict.
+Report describeRun(const RunOptions& options);
+
 // Never throws: a failure of any step is the report's error verdict.
 // `onRun` is called as each run finishes (for live output).
 Report runCommand(RunOptions options, const RunCallback& onRun = {});

@@ -12,6 +12,8 @@ enum class ExitCode : int {
   Usage = 2,     // bad command line or option value
   Target = 3,    // the target cannot be imported, resolved or called as asked
   Internal = 4,  // psleak itself failed
+  Crashed = 5,   // the target killed its process (a signal) or hung past --timeout
+  Interrupted = 130,  // Ctrl-C (SIGINT), as shells report it
 };
 
 // The command line asks for something impossible.
@@ -30,6 +32,12 @@ class TargetError : public std::runtime_error {
 
  private:
   std::string details_;
+};
+
+// Ctrl-C: the check stopped between two calls; what was measured so far stands.
+class Interrupted : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // psleak's own machinery failed (a probe, the interpreter set-up).

@@ -59,6 +59,7 @@ struct Assessment {
   int runs = 0;                       // runs assessed
   std::vector<MetricGrowth> growing;  // metrics that grew beyond tolerance and the previous run
   bool proportional = false;          // Leak decided early: growth proportional to the calls
+  std::int64_t limitExceeded = 0;     // Leak decided at once: growth passed this --max-growth
 };
 
 // Runs over which proportional growth of an exact metric is a leak, and how far the

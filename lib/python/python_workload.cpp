@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/errors.h"
+#include "psleak/platform/interrupt.h"
 #include "python/python_error.h"
 
 namespace psleak::py {
@@ -57,6 +58,9 @@ void PythonWorkload::call(std::int64_t times) {
   PyObject* const expected = target_.expectedException.get();
 
   for (std::int64_t i = 0; i < times; ++i) {
+    if (platform::interruptRequested()) {
+      throw Interrupted("interrupted (Ctrl-C) after " + std::to_string(callsMade_) + " calls");
+    }
     PyObject* result = PyObject_Vectorcall(callable, args, nargsf, keywordNames);
     if (result) {
       Py_DECREF(result);

@@ -145,3 +145,119 @@ json toJson(const Report& report) {
 }
 
 }  // namespace psleak
+
+namespace psleak {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::string text(const json& value) { return value.is_null() ? std::string() : value.get<std::string>(); }
+
+MetricValues metricsFromJson(const json& object) {
+  MetricValues values;
+  for (Metric m : kAllMetrics) {
+    const auto it = object.find(std::string(metricName(m)));
+    if (it != object.end()) values.set(m, it->get<std::int64_t>());
+  }
+  return values;
+}
+
+VerdictStatus statusFromName(const std::string& name) {
+  if (name == "clean") return VerdictStatus::Clean;
+  if (name == "leak") return VerdictStatus::Leak;
+  return VerdictStatus::Error;
+}
+
+Finding findingFromJson(const json& object) {
+  Finding finding;
+  finding.kind = checkFromName(object.at("check").get<std::string>()).value_or(CheckKind::Memory);
+  finding.severity = object.at("severity") == "leak" ? Severity::Leak : Severity::Warning;
+  finding.message = object.at("message").get<std::string>();
+  finding.items = object.at("items").get<std::vector<std::string>>();
+  return finding;
+}
+
+TraceReport traceFromJson(const json& object) {
+  TraceReport trace;
+  trace.calls = object.at("calls").get<std::int64_t>();
+  trace.seconds = object.value("seconds", 0.0);
+  trace.liveCount = object.at("live_count").get<std::int64_t>();
+  trace.liveBytes = object.at("live_bytes").get<std::int64_t>();
+  trace.dropped = object.at("dropped").get<std::int64_t>();
+  for (const json& s : object.at("sites")) {
+    TraceSite site;
+    site.count = s.at("count").get<std::int64_t>();
+    site.bytes = s.at("bytes").get<std::int64_t>();
+    for (const json& f : s.at("frames")) {
+      site.frames.push_back({text(f.at("function")), text(f.at("object")), text(f.at("file")),
+                             f.at("line").is_null() ? 0 : f.at("line").get<int>()});
+    }
+    trace.sites.push_back(std::move(site));
+  }
+  return trace;
+}
+
+}  // namespace
+
+RunDelta runFromJson(const json& run) {
+  RunDelta delta;
+  delta.run = run.at("run").get<int>();
+  delta.calls = run.at("calls").get<std::int64_t>();
+  delta.growth = metricsFromJson(run.at("deltas"));
+  return delta;
+}
+
+Report reportFromJson(const json& document) {
+  Report report;
+  report.command = document.at("command").get<std::string>();
+  if (const json& t = document.at("target"); !t.is_null()) {
+    TargetDescription target;
+    target.spec = text(t.at("spec"));
+    target.expression = text(t.at("expr"));
+    target.setup = t.at("setup").get<std::vector<std::string>>();
+    target.args = t.at("args").get<std::vector<std::string>>();
+    for (const auto& [name, expression] : t.at("kwargs").items()) {
+      target.kwargs.emplace_back(name, expression.get<std::string>());
+    }
+    target.expectException = text(t.at("expect_exception"));
+    report.target = target;
+  }
+  if (const json& i = document.at("interpreter"); !i.is_null()) {
+    report.interpreter = InterpreterDescription{text(i.at("version")), text(i.at("executable")),
+                                                text(i.at("prefix")), text(i.at("allocator"))};
+  }
+  if (const json& p = document.at("platform"); !p.is_null()) {
+    report.platform = PlatformDescription{text(p.at("system")), text(p.at("release")),
+                                          text(p.at("machine")), text(p.at("libc"))};
+  }
+  if (const json& s = document.at("settings"); !s.is_null()) {
+    CheckSettingsDescription settings;
+    settings.warmup = s.at("warmup").get<std::int64_t>();
+    settings.calls = s.at("calls").get<std::int64_t>();
+    settings.retries = s.at("retries").get<int>();
+    for (const auto& [name, value] : s.at("tolerance").items()) {
+      if (const auto metric = metricFromName(name)) settings.tolerance.set(*metric, value.get<std::int64_t>());
+    }
+    settings.checks = s.at("checks").get<std::vector<std::string>>();
+    report.settings = settings;
+  }
+  for (const json& run : document.at("runs")) report.runs.push_back(runFromJson(run));
+  for (const json& finding : document.at("findings")) report.findings.push_back(findingFromJson(finding));
+  if (const json& trace = document.at("trace"); !trace.is_null()) report.trace = traceFromJson(trace);
+  const json& v = document.at("verdict");
+  report.verdict.status = statusFromName(v.at("status").get<std::string>());
+  report.verdict.kind = text(v.at("kind"));
+  report.verdict.kinds = v.at("kinds").get<std::vector<std::string>>();
+  report.verdict.message = v.at("message").get<std::string>();
+  report.verdict.details = text(v.at("details"));
+  for (const json& g : v.at("growing")) {
+    if (const auto metric = metricFromName(g.at("metric").get<std::string>())) {
+      report.verdict.growing.push_back({*metric, g.at("growth").get<std::int64_t>(),
+                                        g.at("per_call").get<double>()});
+    }
+  }
+  report.durationSeconds = document.at("duration_seconds").get<double>();
+  return report;
+}
+
+}  // namespace psleak

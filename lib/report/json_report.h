@@ -11,4 +11,9 @@ namespace psleak {
 nlohmann::ordered_json toJson(const Report& report);
 nlohmann::ordered_json toJson(const RunDelta& run);
 
+// The inverses, for reports that cross a process boundary (a target checked in a child
+// process). Throw nlohmann::json::exception on a document of another shape.
+Report reportFromJson(const nlohmann::ordered_json& document);
+RunDelta runFromJson(const nlohmann::ordered_json& run);
+
 }  // namespace psleak

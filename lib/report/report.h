@@ -22,7 +22,9 @@ enum class VerdictStatus { Clean, Leak, Error };
 struct Verdict {
   VerdictStatus status = VerdictStatus::Error;
   // The first kind that leaked ("memory", "fd", "thread", "pythread", "gc", "refcount"),
-  // or "usage", "target", "internal" for an error; empty when clean.
+  // or for an error "usage", "target", "internal", "crash" (the target's process died of
+  // a signal), "timeout" (it hung past --timeout) or "interrupted" (Ctrl-C); empty when
+  // clean.
   std::string kind;
   std::vector<std::string> kinds;  // every kind that leaked
   std::string message;   // one line

@@ -19,6 +19,8 @@ ExitCode Verdict::exitCode() const {
   }
   if (kind == "usage") return ExitCode::Usage;
   if (kind == "target") return ExitCode::Target;
+  if (kind == "crash" || kind == "timeout") return ExitCode::Crashed;
+  if (kind == "interrupted") return ExitCode::Interrupted;
   return ExitCode::Internal;
 }
 
@@ -49,6 +51,19 @@ Finding memoryLeakFinding(const Assessment& assessment, bool rawBytes) {
     if (!metrics.empty()) metrics += ", ";
     metrics += fmt::format("{} {}/call", metricLabel(growth.metric),
                            formatMetric(growth.metric, growth.perCall, rawBytes));
+  }
+  if (assessment.limitExceeded > 0) {
+    std::string past;
+    for (const MetricGrowth& growth : assessment.growing) {
+      if (!past.empty()) past += ", ";
+      past += fmt::format("{} {}", metricLabel(growth.metric),
+                          formatBytes(static_cast<double>(growth.growth), rawBytes));
+    }
+    return {CheckKind::Memory, Severity::Leak,
+            fmt::format("memory grew past --max-growth {} in run {} ({}); stopped there",
+                        formatBytes(static_cast<double>(assessment.limitExceeded), rawBytes, false),
+                        assessment.runs, past),
+            {}};
   }
   const std::string what =
       assessment.proportional

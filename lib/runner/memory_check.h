@@ -6,6 +6,7 @@
 // settle, sample; hand the deltas to the detector until it decides.
 
 #include <cstdint>
+#include <array>
 #include <functional>
 #include <vector>
 
@@ -31,11 +32,21 @@ class Sampler {
   virtual Sample sample() = 0;
 };
 
+// Growth past which a check stops at once with a leak verdict, so that a target that
+// leaks very fast cannot take the machine down (--max-growth; 0: no limit).
+inline constexpr std::int64_t kDefaultMaxGrowth = std::int64_t{1} << 30;
+
 struct MemoryCheckSettings {
   std::int64_t warmup = 10;  // calls before the first run
   std::int64_t calls = 200;  // calls in the first run
   DetectorSettings detector;
+  std::int64_t maxGrowth = kDefaultMaxGrowth;
 };
+
+// The metrics --max-growth watches: memory that is really there (resident pages, heap
+// blocks in use), not address space a leak may never touch.
+inline constexpr std::array<Metric, 3> kGuardedMetrics = {Metric::Rss, Metric::Uss,
+                                                          Metric::HeapUsed};
 
 struct MemoryCheckResult {
   std::vector<RunDelta> runs;

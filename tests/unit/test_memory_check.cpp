@@ -77,6 +77,7 @@ MemoryCheckSettings settings(std::int64_t warmup, std::int64_t calls, int retrie
   s.warmup = warmup;
   s.calls = calls;
   s.detector.retries = retries;
+  s.maxGrowth = 0;  // the guard samples between chunks of calls: tested on its own below
   return s;
 }
 
@@ -193,6 +194,36 @@ TEST(MemoryCheck, TargetErrorFromACallPropagates) {
   FakeWorkload unused(log);
   FakeSampler sampler(log, unused);
   EXPECT_THROW(runMemoryCheck(workload, sampler, settings(10, 200, 10)), TargetError);
+}
+
+TEST(MemoryCheck, MaxGrowthStopsARunPartWayWithALeak) {
+  Log log;
+  FakeWorkload workload(log);
+  workload.leakPerCall = 1000;  // heap_used grows 1000 bytes a call
+  FakeSampler sampler(log, workload);
+  MemoryCheckSettings s = settings(0, 1600, 10);
+  s.maxGrowth = 500000;  // passed after 501 calls, in the 6th chunk of 100
+  const MemoryCheckResult result = runMemoryCheck(workload, sampler, s);
+  EXPECT_EQ(result.assessment.decision, Decision::Leak);
+  EXPECT_EQ(result.assessment.limitExceeded, 500000);
+  ASSERT_EQ(result.runs.size(), 1u);
+  EXPECT_EQ(result.runs[0].calls, 600);
+  ASSERT_EQ(result.assessment.growing.size(), 1u);
+  EXPECT_EQ(result.assessment.growing[0].metric, Metric::HeapUsed);
+  EXPECT_EQ(result.assessment.growing[0].growth, 600000);
+}
+
+TEST(MemoryCheck, MaxGrowthLeavesAnOrdinaryCheckAlone) {
+  Log log;
+  FakeWorkload workload(log);
+  FakeSampler sampler(log, workload);
+  MemoryCheckSettings s = settings(10, 200, 10);
+  s.maxGrowth = 1 << 20;
+  const MemoryCheckResult result = runMemoryCheck(workload, sampler, s);
+  EXPECT_EQ(result.assessment.decision, Decision::Clean);
+  EXPECT_EQ(result.assessment.limitExceeded, 0);
+  // Run 1's 200 calls were made in 16 chunks, each followed by a guard sample.
+  EXPECT_EQ(std::count(log.begin(), log.end(), "call 12"), 16);
 }
 
 }  // namespace
