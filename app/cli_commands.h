@@ -26,6 +26,7 @@ class Command {
 std::unique_ptr<Command> addRunCommand(CLI::App& parent, GlobalOptions& global);
 std::unique_ptr<Command> addInfoCommand(CLI::App& parent, GlobalOptions& global);
 std::unique_ptr<Command> addTestCommand(CLI::App& parent, GlobalOptions& global);
+std::unique_ptr<Command> addScanCommand(CLI::App& parent, GlobalOptions& global);
 
 // `psleak python` passes everything after it to Python untouched, so it is dispatched
 // before CLI11 parses; it is described to CLI11 only for --help.

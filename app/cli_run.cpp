@@ -1,12 +1,13 @@
-// `psleak run`: options into RunOptions, live run lines, verdict, exit code.
+// `psleak run`: options into RunOptions, live run lines, verdict, exit code; or, with
+// --targets FILE, many targets each in its own process, summed up in a table.
 
 #include <cstdio>
 
+#include "check_options.h"
 #include "cli_commands.h"
 #include "commands/isolated_run.h"
 #include "commands/run_command.h"
-#include "core/option_parsing.h"
-#include "psleak/platform/allocation_counters.h"
+#include "commands/scan_command.h"
 #include "psleak/platform/interrupt.h"
 #include "report/format.h"
 
@@ -31,40 +32,19 @@ class RunCommand : public Command {
         ->allow_extra_args(false);
     app_->add_option("--expect-exception", options_.target.expectException,
                      "Each call must raise this exception (e.g. ValueError); it is swallowed");
-    app_->add_option("--warmup", options_.check.warmup, "Calls before the first run")
-        ->capture_default_str();
-    app_->add_option("--calls", options_.check.calls,
-                     "Calls in the first run; each later run adds half as many")
-        ->capture_default_str();
-    app_->add_option("--retries", options_.check.detector.retries,
-                     "Runs after which growth that never stops is a leak")
-        ->capture_default_str();
-    app_->add_option("--tolerance", options_.toleranceTexts,
-                     "Growth in bytes that counts as none: BYTES, or METRIC=BYTES (repeatable)")
-        ->allow_extra_args(false);
-    app_->add_option("--checks", options_.checkTexts,
-                     "Only these checks: memory,fd,thread,pythread,gc,refcount (default: all)")
-        ->allow_extra_args(false);
-    app_->add_option("--skip", options_.skipTexts, "Leave out these checks (same names as --checks)")
-        ->allow_extra_args(false);
-    app_->add_option("--max-growth", maxGrowthText_,
-                     "Stop with a leak verdict once RSS, USS or the heap grew this much "
-                     "(BYTES, e.g. 512M; 0: no limit)")
-        ->default_str("1G");
+    app_->add_option("--targets", targetsFile_,
+                     "Check every target of FILE (one `run` target with its options per line, "
+                     "or a JSON array), each in its own process");
+    addCheckOptions(*app_, options_, cli_, /*defaultTimeout=*/0);
     app_->add_flag("--isolate", isolate_,
-                   "Check in a child process: a crash or hang is reported, not fatal");
-    app_->add_option("--timeout", timeoutSeconds_,
-                     "Seconds the whole check may take; a hang is reported (implies --isolate)")
-        ->check(CLI::NonNegativeNumber);
-    app_->add_flag("--no-hooks", noHooks_,
-                   "Measure with allocator statistics and /proc alone, without psleak's exact "
-                   "allocation counters (as PSLEAK_NO_HOOKS=1 does)");
+                   "Check in a child process: a crash or hang is reported, not fatal "
+                   "(implied by --timeout and --targets)");
     app_->add_flag("--trace", options_.trace,
                    "One more run recording allocation stacks: show where live memory comes from");
     app_->add_option("--trace-top", options_.traceTop, "Call stacks --trace shows")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
-    addInterpreterOptions(*app_, options_.interpreter);
+    addBatchOptions(*app_, cli_);
     addOutputOptions(*app_, global.output);
   }
 
@@ -73,14 +53,12 @@ class RunCommand : public Command {
   int execute(const GlobalOptions& global) override {
     const OutputOptions& output = global.output;
     options_.rawBytes = output.rawBytes;
-    if (noHooks_) platform::stopAllocationCounting();
-    if (!maxGrowthText_.empty()) {
-      try {
-        options_.check.maxGrowth = parseByteCount(maxGrowthText_, "--max-growth");
-      } catch (const UsageError& e) {
-        printUsageError("run", e.what(), output.json);
-        return static_cast<int>(ExitCode::Usage);
-      }
+    try {
+      applyCheckOptions(options_, cli_);
+      if (!targetsFile_.empty()) return runTargets(output);
+    } catch (const UsageError& e) {
+      printUsageError("run", e.what(), output.json);
+      return static_cast<int>(ExitCode::Usage);
     }
 
     RunCallback printRun;
@@ -91,23 +69,40 @@ class RunCommand : public Command {
       };
     }
     Report report;
-    if (isolate_ || timeoutSeconds_ > 0) {
+    if (isolate_ || cli_.timeoutSeconds > 0) {
       platform::installInterruptHandler();
-      report = runIsolated(options_, printRun, timeoutSeconds_);
+      report = runIsolated(options_, printRun, cli_.timeoutSeconds);
     } else {
       report = runCommand(options_, printRun);
     }
     printReport(report, output);
+    ScanReport single;
+    single.command = "run";
+    single.results.push_back(report);
+    single.durationSeconds = report.durationSeconds;
+    if (!writeReportFiles(single, cli_, output)) return static_cast<int>(ExitCode::Usage);
     return static_cast<int>(report.verdict.exitCode());
   }
 
  private:
+  int runTargets(const OutputOptions& output) {
+    if (!options_.targetText.empty() || !options_.target.expression.empty()) {
+      throw UsageError("--targets FILE names the targets: give no MODULE:ATTR or -e with it");
+    }
+    const std::vector<RunOptions> targets = readTargetsFile(targetsFile_, options_);
+    platform::installInterruptHandler();
+    ScanReport scan = runBatch(targets, {cli_.jobs, cli_.timeoutSeconds}, [&](const Report& r) {
+      if (!output.json) std::fprintf(stderr, "%s\n", formatScanRow(r, output.rawBytes).c_str());
+    });
+    scan.command = "run";
+    return finishBatch(scan, cli_, output);
+  }
+
   CLI::App* app_ = nullptr;
   RunOptions options_;
-  bool noHooks_ = false;
+  CheckCliOptions cli_;
+  std::string targetsFile_;
   bool isolate_ = false;
-  double timeoutSeconds_ = 0;
-  std::string maxGrowthText_;
 };
 
 }  // namespace

@@ -36,7 +36,7 @@ bool wantsJson(int argc, char** argv) {
 // The subcommand named on the command line, for error documents.
 std::string commandName(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
-    for (const char* name : {"run", "info", "test"}) {
+    for (const char* name : {"run", "scan", "info", "test"}) {
       if (std::strcmp(argv[i], name) == 0) return name;
     }
   }
@@ -53,6 +53,7 @@ int runMain(int argc, char** argv) {
   std::vector<std::unique_ptr<Command>> commands;
   commands.push_back(addRunCommand(app, global));
   commands.push_back(addInfoCommand(app, global));
+  commands.push_back(addScanCommand(app, global));
   commands.push_back(addTestCommand(app, global));
   describePythonCommand(app);
 
@@ -66,7 +67,7 @@ int runMain(int argc, char** argv) {
     for (const CLI::App* sub : app.get_subcommands({})) known = known || sub->get_name() == argv[1];
     if (!known) {
       printUsageError("psleak", std::string("unknown command '") + argv[1] +
-                                    "' (commands: run, info, test, python; see psleak --help)",
+                                    "' (commands: run, scan, info, test, python; see psleak --help)",
                       wantsJson(argc, argv));
       return static_cast<int>(ExitCode::Usage);
     }

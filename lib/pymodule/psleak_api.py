@@ -300,3 +300,71 @@ def _run_tests(paths, verbosity=2):
         return False
     result = unittest.TextTestRunner(verbosity=verbosity).run(suite)
     return result.wasSuccessful()
+
+
+def _required_from_docstring(obj, name):
+    """The required parameters a builtin's docstring gives in its first line, in the
+    old style "name(a, b[, c]) -> result" (bracketed parts are optional); None when the
+    docstring does not say."""
+    import re
+
+    doc = (getattr(obj, "__doc__", None) or "").strip().splitlines()
+    match = re.match(r"\s*%s\((.*?)\)" % re.escape(name), doc[0]) if doc else None
+    if match is None:
+        return None
+    inside = match.group(1)
+    while True:  # drop [optional] parts, innermost first
+        stripped = re.sub(r"\[[^\[\]]*\]", "", inside)
+        if stripped == inside:
+            break
+        inside = stripped
+    return [p.strip() for p in inside.split(",") if p.strip() and p.strip() not in ("/", "*")]
+
+
+def _scan_candidates(module_name):
+    """The public callables of a module that `psleak scan` can call with no arguments,
+    and those it cannot, with why: {"targets": [spec, ...], "skipped": [[spec, why], ...]}."""
+    import importlib
+    import inspect
+    import types
+
+    module = importlib.import_module(module_name)
+    names = getattr(module, "__all__", None)
+    if not isinstance(names, (list, tuple)):
+        names = [n for n in dir(module) if not n.startswith("_")]
+    targets, skipped = [], []
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+             inspect.Parameter.KEYWORD_ONLY)
+    for name in sorted(set(names)):
+        spec = "%s:%s" % (module_name, name)
+        try:
+            obj = getattr(module, name)
+        except Exception as e:  # a lazy attribute may raise
+            skipped.append([spec, "getting it raised %s" % type(e).__name__])
+            continue
+        if isinstance(obj, types.ModuleType) or not callable(obj):
+            continue
+        if isinstance(obj, type):
+            skipped.append([spec, "class (scan calls functions only)"])
+            continue
+        if not isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
+            skipped.append([spec, "callable %s object, not a function" % type(obj).__name__])
+            continue
+        home = getattr(obj, "__module__", None)
+        if home and home != module_name and not home.startswith(module_name + "."):
+            skipped.append([spec, "imported from %s" % home])
+            continue
+        try:
+            signature = inspect.signature(obj)
+            required = [p.name for p in signature.parameters.values()
+                        if p.kind in kinds and p.default is inspect.Parameter.empty]
+        except (TypeError, ValueError):
+            required = _required_from_docstring(obj, name)
+            if required is None:
+                skipped.append([spec, "signature unknown (cannot tell whether it needs arguments)"])
+                continue
+        if required:
+            skipped.append([spec, "needs arguments (%s)" % ", ".join(required)])
+            continue
+        targets.append(spec)
+    return {"targets": targets, "skipped": skipped}

@@ -106,6 +106,66 @@ std::string formatTrace(const TraceReport& trace, bool rawBytes, std::size_t max
   return text;
 }
 
+namespace {
+
+std::string verdictWord(const Verdict& verdict) {
+  switch (verdict.status) {
+    case VerdictStatus::Clean:
+      return "clean";
+    case VerdictStatus::Leak:
+      return "LEAK";
+    case VerdictStatus::Error:
+      break;
+  }
+  if (verdict.kind == "crash") return "CRASH";
+  if (verdict.kind == "timeout") return "TIMEOUT";
+  if (verdict.kind == "interrupted") return "stopped";
+  return "ERROR";
+}
+
+std::string targetName(const Report& result) {
+  if (!result.target) return "?";
+  return result.target->spec.empty() ? "-e " + result.target->expression : result.target->spec;
+}
+
+}  // namespace
+
+std::string formatScanRow(const Report& result, bool rawBytes) {
+  std::string growth = "-";
+  if (result.verdict.status == VerdictStatus::Leak && !result.runs.empty()) {
+    growth = formatBytes(bytesPerCall(result.runs.back()), rawBytes);
+  }
+  const std::string kind = result.verdict.kind.empty() ? "-" : result.verdict.kind;
+  return fmt::format("{:<40} {:<8} {:<9} {:>12} {:>8.2f} s", targetName(result),
+                     verdictWord(result.verdict), kind, growth, result.durationSeconds);
+}
+
+std::string formatScanTable(const ScanReport& scan, bool rawBytes) {
+  std::string text = fmt::format("{:<40} {:<8} {:<9} {:>12} {:>10}\n", "TARGET", "VERDICT", "KIND",
+                                 "GROWTH/CALL", "TIME");
+  int clean = 0, leaks = 0, errors = 0;
+  for (const Report& result : scan.results) {
+    text += formatScanRow(result, rawBytes) + "\n";
+    clean += result.verdict.status == VerdictStatus::Clean;
+    leaks += result.verdict.status == VerdictStatus::Leak;
+    errors += result.verdict.status == VerdictStatus::Error;
+  }
+  // Why each problem is one: the verdict's own line.
+  for (const Report& result : scan.results) {
+    if (result.verdict.status == VerdictStatus::Clean) continue;
+    text += fmt::format("{}: {}\n", targetName(result), result.verdict.message);
+  }
+  if (!scan.skipped.empty()) {
+    text += "Skipped:\n";
+    for (const SkippedCallable& s : scan.skipped) text += fmt::format("  {:<38} {}\n", s.target, s.reason);
+  }
+  text += fmt::format("{} target{}: {} clean, {} leak{}, {} error{}; {} skipped{} ({:.1f} s)\n",
+                      scan.results.size(), scan.results.size() == 1 ? "" : "s", clean, leaks,
+                      leaks == 1 ? "" : "s", errors, errors == 1 ? "" : "s", scan.skipped.size(),
+                      scan.interrupted ? "; INTERRUPTED" : "", scan.durationSeconds);
+  return text;
+}
+
 std::string formatVerdictLine(const Verdict& verdict) {
   switch (verdict.status) {
     case VerdictStatus::Clean:

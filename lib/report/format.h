@@ -6,6 +6,7 @@
 
 #include "detector/metrics.h"
 #include "report/report.h"
+#include "report/scan_report.h"
 
 namespace psleak {
 
@@ -33,6 +34,12 @@ std::string formatFindings(const std::vector<Finding>& findings);
 // The --trace sites: "Live allocations after N traced calls, by call stack:" then one
 // block per site, frames innermost first (at most `maxFrames` each).
 std::string formatTrace(const TraceReport& trace, bool rawBytes, std::size_t maxFrames = 8);
+
+// One row of the scan table, for a target whose check just ended (also the live line).
+std::string formatScanRow(const Report& result, bool rawBytes);
+// The scan table: a header, one row per target, the skipped callables with why, and a
+// summary line ("12 targets: 10 clean, 1 leak, 1 error; 8 skipped").
+std::string formatScanTable(const ScanReport& scan, bool rawBytes);
 
 // "LEAK: memory kept increasing after 10 runs (heap +1.9 KiB/call)" / "OK: no leak (...)"
 std::string formatVerdictLine(const Verdict& verdict);

@@ -110,6 +110,36 @@ json toJson(const RunDelta& run) {
           {"bytes_per_call", bytesPerCall(run)}};
 }
 
+json toJson(const ScanReport& scan) {
+  json results = json::array();
+  int clean = 0, leaks = 0, errors = 0;
+  for (const Report& r : scan.results) {
+    results.push_back(toJson(r));
+    if (r.verdict.status == VerdictStatus::Clean) ++clean;
+    if (r.verdict.status == VerdictStatus::Leak) ++leaks;
+    if (r.verdict.status == VerdictStatus::Error) ++errors;
+  }
+  json skipped = json::array();
+  for (const SkippedCallable& s : scan.skipped) skipped.push_back({{"target", s.target}, {"reason", s.reason}});
+  return {
+      {"schema_version", kJsonSchemaVersion},
+      {"psleak_version", kPsleakVersion},
+      {"command", scan.command},
+      {"modules", scan.modules},
+      {"summary",
+       {{"targets", scan.results.size()},
+        {"clean", clean},
+        {"leak", leaks},
+        {"error", errors},
+        {"skipped", scan.skipped.size()},
+        {"interrupted", scan.interrupted}}},
+      {"results", results},
+      {"skipped", skipped},
+      {"exit_code", scan.exitCode()},
+      {"duration_seconds", scan.durationSeconds},
+  };
+}
+
 json toJson(const Report& report) {
   json runs = json::array();
   for (const RunDelta& run : report.runs) runs.push_back(toJson(run));

@@ -5,11 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include "report/report.h"
+#include "report/scan_report.h"
 
 namespace psleak {
 
 nlohmann::ordered_json toJson(const Report& report);
 nlohmann::ordered_json toJson(const RunDelta& run);
+// A scan, or a run of --targets: every target's document under "results".
+nlohmann::ordered_json toJson(const ScanReport& scan);
 
 // The inverses, for reports that cross a process boundary (a target checked in a child
 // process). Throw nlohmann::json::exception on a document of another shape.

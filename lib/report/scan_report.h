@@ -20,10 +20,11 @@ struct ScanReport {
   std::vector<std::string> modules;        // what the scan was asked for
   std::vector<Report> results;             // one per target checked, in the order found
   std::vector<SkippedCallable> skipped;
+  bool interrupted = false;                // Ctrl-C: targets not yet started were left out
   double durationSeconds = 0.0;
 
-  // 0 when every target is clean; else the most severe code of the results
-  // (internal > crashed/timed out > target error > leak).
+  // 130 if interrupted; else 1 if any target leaks; else 5 if any crashed or hung;
+  // else the code of the first error (3 target, 2 usage, 4 internal); else 0.
   int exitCode() const;
 };
 

@@ -1,0 +1,108 @@
+#include "check_options.h"
+#include "cli_commands.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "core/errors.h"
+#include "core/option_parsing.h"
+#include "psleak/platform/allocation_counters.h"
+#include "report/format.h"
+#include "report/json_report.h"
+#include "report/junit_report.h"
+#include "report/svg_plot.h"
+
+namespace psleak::cli {
+namespace {
+
+void checkWritable(const std::string& path, const char* option) {
+  if (path.empty()) return;
+  std::ofstream file(path, std::ios::app);
+  if (!file) throw UsageError(std::string(option) + " " + path + ": cannot write the file");
+}
+
+bool writeFile(const std::string& path, const std::string& content, const char* option) {
+  std::ofstream file(path, std::ios::trunc);
+  file << content;
+  file.close();
+  if (!file) {
+    std::fprintf(stderr, "psleak: error: %s %s: cannot write the file\n", option, path.c_str());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void addCheckOptions(CLI::App& app, RunOptions& options, CheckCliOptions& cli,
+                     double defaultTimeout) {
+  app.add_option("--warmup", options.check.warmup, "Calls before the first run")
+      ->capture_default_str();
+  app.add_option("--calls", options.check.calls,
+                 "Calls in the first run; each later run adds half as many")
+      ->capture_default_str();
+  app.add_option("--retries", options.check.detector.retries,
+                 "Runs after which growth that never stops is a leak")
+      ->capture_default_str();
+  app.add_option("--tolerance", options.toleranceTexts,
+                 "Growth in bytes that counts as none: BYTES, or METRIC=BYTES (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--checks", options.checkTexts,
+                 "Only these checks: memory,fd,thread,pythread,gc,refcount (default: all)")
+      ->allow_extra_args(false);
+  app.add_option("--skip", options.skipTexts, "Leave out these checks (same names as --checks)")
+      ->allow_extra_args(false);
+  app.add_option("--max-growth", cli.maxGrowthText,
+                 "Stop with a leak verdict once RSS, USS or the heap grew this much "
+                 "(BYTES, e.g. 512M; 0: no limit)")
+      ->default_str("1G");
+  cli.timeoutSeconds = defaultTimeout;
+  app.add_option("--timeout", cli.timeoutSeconds,
+                 "Seconds a target's whole check may take (0: no limit); a hang is reported")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_flag("--no-hooks", cli.noHooks,
+               "Measure with allocator statistics and /proc alone, without psleak's exact "
+               "allocation counters (as PSLEAK_NO_HOOKS=1 does)");
+  addInterpreterOptions(app, options.interpreter);
+}
+
+void addBatchOptions(CLI::App& app, CheckCliOptions& cli) {
+  app.add_option("-j,--jobs", cli.jobs, "Targets checked at once, each in its own process")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--junit", cli.junitPath, "Also write a JUnit XML report to FILE");
+  app.add_option("--plot", cli.plotPath, "Also write an SVG plot of each metric to FILE.svg");
+}
+
+void applyCheckOptions(RunOptions& options, const CheckCliOptions& cli) {
+  if (!cli.maxGrowthText.empty()) {
+    options.check.maxGrowth = parseByteCount(cli.maxGrowthText, "--max-growth");
+  }
+  // Off before any interpreter starts, so that no sample mixes counted and uncounted blocks.
+  if (cli.noHooks) platform::stopAllocationCounting();
+  checkWritable(cli.junitPath, "--junit");
+  checkWritable(cli.plotPath, "--plot");
+}
+
+bool writeReportFiles(const ScanReport& scan, const CheckCliOptions& cli, const OutputOptions& output) {
+  bool ok = true;
+  if (!cli.junitPath.empty()) {
+    ok = writeFile(cli.junitPath, toJUnitXml(scan, TextOptions{output.rawBytes}), "--junit") && ok;
+  }
+  if (!cli.plotPath.empty()) ok = writeFile(cli.plotPath, toSvgPlot(scan), "--plot") && ok;
+  return ok;
+}
+
+int finishBatch(const ScanReport& scan, const CheckCliOptions& cli, const OutputOptions& output) {
+  if (output.json) {
+    printJson(toJson(scan));
+  } else {
+    std::fputs(formatScanTable(scan, output.rawBytes).c_str(), stdout);
+    std::fflush(stdout);
+  }
+  if (!writeReportFiles(scan, cli, output)) return static_cast<int>(ExitCode::Usage);
+  return scan.exitCode();
+}
+
+}  // namespace psleak::cli

@@ -1,0 +1,41 @@
+#pragma once
+// The options `run` and `scan` share: how each target is checked, and the report files.
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "commands/run_command.h"
+#include "report/scan_report.h"
+#include "terminal_output.h"
+
+namespace psleak::cli {
+
+struct CheckCliOptions {
+  std::string maxGrowthText;
+  bool noHooks = false;
+  double timeoutSeconds = 0;
+  int jobs = 1;
+  std::string junitPath;  // --junit FILE
+  std::string plotPath;   // --plot FILE.svg
+};
+
+// --warmup --calls --retries --tolerance --checks --skip --max-growth --no-hooks
+// --timeout --python --pymalloc, into `options` / `cli`.
+void addCheckOptions(CLI::App& app, RunOptions& options, CheckCliOptions& cli,
+                     double defaultTimeout);
+// --junit FILE, --plot FILE.svg, -j/--jobs.
+void addBatchOptions(CLI::App& app, CheckCliOptions& cli);
+
+// Applies what needs more than CLI11: --max-growth's size, --no-hooks; checks that the
+// report files can be written (before anything runs, so no result is lost to a typo).
+// Throws UsageError.
+void applyCheckOptions(RunOptions& options, const CheckCliOptions& cli);
+
+// Writes --junit / --plot for these results. Returns false (after one error line) if a
+// file could not be written.
+bool writeReportFiles(const ScanReport& scan, const CheckCliOptions& cli, const OutputOptions& output);
+
+// Prints a finished batch (table or JSON) and writes its files; returns the exit code.
+int finishBatch(const ScanReport& scan, const CheckCliOptions& cli, const OutputOptions& output);
+
+}  // namespace psleak::cli

@@ -1,0 +1,349 @@
+#include "commands/scan_command.h"
+
+#include <fnmatch.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "commands/isolated_run.h"
+#include "core/errors.h"
+#include "psleak/platform/child_process.h"
+#include "psleak/platform/interrupt.h"
+#include "python/python_error.h"
+
+namespace psleak {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using json = nlohmann::json;
+
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// ---------------------------------------------------------------------------------
+// Listing a module's callables, in a child process.
+
+struct ModuleListing {
+  std::vector<std::string> targets;
+  std::vector<SkippedCallable> skipped;
+  std::string error;    // the module could not be imported or listed
+  std::string details;  // its traceback
+};
+
+int listInChild(const std::string& module, const py::InterpreterOptions& interpreterOptions,
+                int writeFd) {
+  json out;
+  try {
+    py::Interpreter interpreter(interpreterOptions);
+    interpreter.abandon();
+    py::PyRef psleak = py::PyRef::steal(PyImport_ImportModule("psleak"));
+    py::PyRef listing = psleak ? py::PyRef::steal(PyObject_CallMethod(
+                                     psleak.get(), "_scan_candidates", "s", module.c_str()))
+                               : py::PyRef();
+    if (!listing) {
+      const py::PythonException error = py::fetchException();
+      out = {{"error", "cannot import module '" + module + "': " + error.summary()},
+             {"details", error.traceback}};
+    } else {
+      py::PyRef jsonModule = py::PyRef::steal(PyImport_ImportModule("json"));
+      py::PyRef text = py::PyRef::steal(
+          PyObject_CallMethod(jsonModule.get(), "dumps", "O", listing.get()));
+      if (!text) py::throwInternalError("encoding the listing of " + module);
+      out = json::parse(py::toString(text.get()));
+    }
+  } catch (const std::exception& e) {
+    out = {{"error", std::string("cannot list module '") + module + "': " + e.what()}};
+  }
+  platform::writeAll(writeFd, out.dump() + "\n");
+  return 0;
+}
+
+ModuleListing listModule(const std::string& module, const py::InterpreterOptions& interpreter,
+                         double timeoutSeconds) {
+  ModuleListing listing;
+  platform::ChildProcess child = platform::ChildProcess::start(
+      [&](int writeFd) { return listInChild(module, interpreter, writeFd); },
+      /*stdoutToStderr=*/true);
+  std::string buffer;
+  const auto start = Clock::now();
+  while (true) {
+    int waitMs = -1;
+    if (timeoutSeconds > 0) {
+      const double left = timeoutSeconds - secondsSince(start);
+      if (left <= 0) break;
+      waitMs = static_cast<int>(left * 1000) + 1;
+    }
+    platform::waitReadable({child.readFd()}, waitMs);
+    if (!child.readAvailable(buffer) || platform::interruptRequested()) break;
+  }
+  const platform::ExitStatus status = child.wait();
+  const json out = json::parse(buffer, nullptr, /*allow_exceptions=*/false);
+  if (out.is_discarded() || !out.is_object()) {
+    listing.error = !status.exited
+                        ? "importing module '" + module + "' crashed the process: " +
+                              platform::signalName(status.signal)
+                        : "importing module '" + module + "' gave no listing (hung or exited)";
+    return listing;
+  }
+  if (out.contains("error")) {
+    listing.error = out["error"].get<std::string>();
+    listing.details = out.value("details", std::string());
+    return listing;
+  }
+  listing.targets = out["targets"].get<std::vector<std::string>>();
+  for (const json& entry : out["skipped"]) {
+    listing.skipped.push_back({entry[0].get<std::string>(), entry[1].get<std::string>()});
+  }
+  return listing;
+}
+
+bool matchesAny(const std::vector<std::string>& globs, const std::string& spec) {
+  const std::string name = spec.substr(spec.find(':') + 1);
+  for (const std::string& glob : globs) {
+    if (::fnmatch(glob.c_str(), spec.c_str(), 0) == 0 || ::fnmatch(glob.c_str(), name.c_str(), 0) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------
+// --targets FILE
+
+// The per-target options of `psleak run`, from the words of one line.
+RunOptions targetFromWords(const std::vector<std::string>& words, const RunOptions& base,
+                           const std::string& where) {
+  RunOptions options = base;
+  options.targetText.clear();
+  options.target = {};
+  options.kwargTexts.clear();
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    std::string word = words[i];
+    std::string value;
+    bool hasValue = false;
+    if (word.rfind("--", 0) == 0 && word.find('=') != std::string::npos) {
+      value = word.substr(word.find('=') + 1);
+      word = word.substr(0, word.find('='));
+      hasValue = true;
+    }
+    auto next = [&]() -> std::string {
+      if (hasValue) return value;
+      if (i + 1 >= words.size()) throw UsageError(where + ": " + word + " needs a value");
+      return words[++i];
+    };
+    if (word == "--args") {
+      options.target.args.push_back(next());
+    } else if (word == "--kwarg") {
+      options.kwargTexts.push_back(next());
+    } else if (word == "-s" || word == "--setup") {
+      options.target.setup.push_back(next());
+    } else if (word == "-e" || word == "--expr") {
+      options.target.expression = next();
+    } else if (word == "--expect-exception") {
+      options.target.expectException = next();
+    } else if (!word.empty() && word[0] == '-') {
+      throw UsageError(where + ": unknown option " + word +
+                       " (a line takes MODULE:ATTR and --args, --kwarg, -s, -e, --expect-exception)");
+    } else if (options.targetText.empty()) {
+      options.targetText = word;
+    } else {
+      throw UsageError(where + ": a second target '" + word + "' (one target per line)");
+    }
+  }
+  return options;
+}
+
+RunOptions targetFromJson(const json& entry, const RunOptions& base, const std::string& where) {
+  if (!entry.is_object()) throw UsageError(where + ": each entry must be an object");
+  RunOptions options = base;
+  options.targetText = entry.value("target", std::string());
+  options.target = {};
+  options.kwargTexts.clear();
+  options.target.expression = entry.value("expr", std::string());
+  options.target.setup = entry.value("setup", std::vector<std::string>{});
+  options.target.args = entry.value("args", std::vector<std::string>{});
+  options.target.expectException = entry.value("expect_exception", std::string());
+  if (entry.contains("kwargs")) {
+    for (const auto& [name, expression] : entry["kwargs"].items()) {
+      options.kwargTexts.push_back(name + "=" + expression.get<std::string>());
+    }
+  }
+  return options;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------
+
+std::vector<std::string> splitShellWords(const std::string& line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool inWord = false;
+  char quote = 0;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quote == '\'') {
+      if (c == '\'') quote = 0; else word += c;
+    } else if (quote == '"') {
+      if (c == '"') {
+        quote = 0;
+      } else if (c == '\\' && i + 1 < line.size() && std::string("\"\\$`").find(line[i + 1]) != std::string::npos) {
+        word += line[++i];
+      } else {
+        word += c;
+      }
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      inWord = true;
+    } else if (c == '\\' && i + 1 < line.size()) {
+      word += line[++i];
+      inWord = true;
+    } else if (c == ' ' || c == '\t') {
+      if (inWord) words.push_back(word);
+      word.clear();
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (quote) throw UsageError(std::string("unterminated ") + quote + " quote");
+  if (inWord) words.push_back(word);
+  return words;
+}
+
+std::vector<RunOptions> readTargetsFile(const std::string& path, const RunOptions& base) {
+  std::ifstream file(path);
+  if (!file) throw UsageError("--targets " + path + ": cannot read the file");
+  std::stringstream content;
+  content << file.rdbuf();
+  const std::string text = content.str();
+  std::vector<RunOptions> targets;
+
+  const std::size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && text[first] == '[') {
+    const json entries = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (entries.is_discarded() || !entries.is_array()) {
+      throw UsageError("--targets " + path + ": not valid JSON (expected an array of targets)");
+    }
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      targets.push_back(targetFromJson(entries[i], base, path + " entry " + std::to_string(i + 1)));
+    }
+  } else {
+    std::istringstream lines(text);
+    std::string line;
+    for (int number = 1; std::getline(lines, line); ++number) {
+      const std::string where = path + ":" + std::to_string(number);
+      std::vector<std::string> words;
+      try {
+        words = splitShellWords(line);
+      } catch (const UsageError& e) {
+        throw UsageError(where + ": " + e.what());
+      }
+      if (words.empty() || words[0][0] == '#') continue;
+      targets.push_back(targetFromWords(words, base, where));
+    }
+  }
+  if (targets.empty()) throw UsageError("--targets " + path + ": no targets in the file");
+  return targets;
+}
+
+ScanReport runBatch(const std::vector<RunOptions>& targets, const BatchOptions& batch,
+                    const ResultCallback& onResult) {
+  const auto start = Clock::now();
+  ScanReport report;
+  report.results.resize(targets.size());
+  std::vector<bool> done(targets.size(), false);
+
+  struct Running {
+    std::size_t index;
+    std::unique_ptr<IsolatedCheck> check;
+  };
+  std::vector<Running> running;
+  std::size_t next = 0;
+  const std::size_t jobs = static_cast<std::size_t>(std::max(1, batch.jobs));
+
+  while (next < targets.size() || !running.empty()) {
+    const bool interrupted = platform::interruptRequested();
+    while (!interrupted && next < targets.size() && running.size() < jobs) {
+      running.push_back({next, std::make_unique<IsolatedCheck>(targets[next], batch.timeoutSeconds)});
+      ++next;
+    }
+    if (running.empty()) break;  // interrupted before the rest started
+    std::vector<int> fds;
+    int waitMs = -1;
+    for (const Running& r : running) {
+      if (interrupted) r.check->interrupt();
+      fds.push_back(r.check->fd());
+      const int left = r.check->millisecondsLeft();
+      if (left >= 0 && (waitMs < 0 || left < waitMs)) waitMs = left;
+    }
+    platform::waitReadable(fds, waitMs);
+    for (std::size_t i = 0; i < running.size();) {
+      if (running[i].check->pump({})) {
+        ++i;
+        continue;
+      }
+      const std::size_t index = running[i].index;
+      report.results[index] = running[i].check->finish();
+      done[index] = true;
+      if (onResult) onResult(report.results[index]);
+      running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+  }
+  // Keep what ended, in the order given; targets never started are left out.
+  std::vector<Report> results;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (done[i]) results.push_back(std::move(report.results[i]));
+  }
+  report.results = std::move(results);
+  report.interrupted = platform::interruptRequested();
+  report.durationSeconds = secondsSince(start);
+  return report;
+}
+
+ScanReport runScan(const ScanOptions& options, const ResultCallback& onResult) {
+  const auto start = Clock::now();
+  std::vector<RunOptions> targets;
+  std::vector<Report> moduleErrors;
+  std::vector<SkippedCallable> skipped;
+  for (const std::string& module : options.modules) {
+    if (platform::interruptRequested()) break;
+    const ModuleListing listing =
+        listModule(module, options.base.interpreter, options.batch.timeoutSeconds);
+    if (!listing.error.empty()) {
+      RunOptions failed = options.base;
+      failed.targetText = module;
+      Report report = describeRun(failed);
+      report.verdict = errorVerdict("target", listing.error, listing.details);
+      if (onResult) onResult(report);
+      moduleErrors.push_back(std::move(report));
+      continue;
+    }
+    for (const std::string& spec : listing.targets) {
+      if (!options.include.empty() && !matchesAny(options.include, spec)) continue;
+      if (matchesAny(options.exclude, spec)) continue;
+      RunOptions target = options.base;
+      target.targetText = spec;
+      targets.push_back(std::move(target));
+    }
+    for (const SkippedCallable& s : listing.skipped) {
+      if (!options.include.empty() && !matchesAny(options.include, s.target)) continue;
+      if (matchesAny(options.exclude, s.target)) continue;
+      skipped.push_back(s);
+    }
+  }
+  ScanReport report = runBatch(targets, options.batch, onResult);
+  report.command = "scan";
+  report.modules = options.modules;
+  report.results.insert(report.results.begin(), moduleErrors.begin(), moduleErrors.end());
+  report.skipped = std::move(skipped);
+  report.durationSeconds = secondsSince(start);
+  return report;
+}
+
+}  // namespace psleak

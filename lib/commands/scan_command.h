@@ -1,0 +1,51 @@
+#pragma once
+// `psleak scan MODULE...` and `psleak run --targets FILE`: many targets, each checked in
+// a child process of its own (never two checks in one process), up to `jobs` at a time.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "commands/run_command.h"
+#include "report/scan_report.h"
+
+namespace psleak {
+
+struct BatchOptions {
+  int jobs = 1;                 // -j: checks running at once
+  double timeoutSeconds = 0;    // per target; 0: none
+};
+
+// Called as each target's check ends (in the order they end).
+using ResultCallback = std::function<void(const Report&)>;
+
+// Checks every target of `targets` (each a complete RunOptions) in its own process.
+// Ctrl-C starts no new check, passes the interrupt on to those running, and the report
+// ends there. Never throws for what a target does.
+ScanReport runBatch(const std::vector<RunOptions>& targets, const BatchOptions& batch,
+                    const ResultCallback& onResult);
+
+struct ScanOptions {
+  std::vector<std::string> modules;
+  std::vector<std::string> include;  // globs over "module:name" or "name"; empty: all
+  std::vector<std::string> exclude;
+  RunOptions base;                   // settings every target is checked with
+  BatchOptions batch;
+};
+
+// Lists each module's callables in a child process (the parent never imports target
+// code), filters them, and checks them with runBatch. A module that cannot be imported
+// is a result with a "target" error.
+ScanReport runScan(const ScanOptions& options, const ResultCallback& onResult);
+
+// Reads --targets FILE: a JSON array of {"target"|"expr", "args", "kwargs", "setup",
+// "expect_exception"} objects, or one target per line written as `psleak run` arguments
+// (MODULE:ATTR --args EXPR ...; '#' starts a comment). Each gets `base`'s settings.
+// Throws UsageError naming the file and line.
+std::vector<RunOptions> readTargetsFile(const std::string& path, const RunOptions& base);
+
+// Splits a line as a POSIX shell would (quotes and backslashes; no expansions).
+// Throws UsageError on an unterminated quote.
+std::vector<std::string> splitShellWords(const std::string& line);
+
+}  // namespace psleak

@@ -1,0 +1,19 @@
+#include "report/scan_report.h"
+
+namespace psleak {
+
+int ScanReport::exitCode() const {
+  if (interrupted) return static_cast<int>(ExitCode::Interrupted);
+  for (const Report& r : results) {
+    if (r.verdict.status == VerdictStatus::Leak) return static_cast<int>(ExitCode::Leak);
+  }
+  for (const Report& r : results) {
+    if (r.verdict.exitCode() == ExitCode::Crashed) return static_cast<int>(ExitCode::Crashed);
+  }
+  for (const Report& r : results) {
+    if (r.verdict.status == VerdictStatus::Error) return static_cast<int>(r.verdict.exitCode());
+  }
+  return static_cast<int>(ExitCode::Clean);
+}
+
+}  // namespace psleak

@@ -1,0 +1,132 @@
+#pragma once
+// Hand-built reports for the renderer tests (JUnit, SVG): a leak, a clean target, an fd
+// leak, a crash after some runs, a target error before any run, and a scan of them all.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "report/report.h"
+#include "report/scan_report.h"
+
+namespace psleak::samples {
+
+// Characters every renderer must escape, and a control character (0x01) XML 1.0 forbids.
+inline const std::string kNastyText = "bad <tag> & \"quoted\" 'single'\x01 end";
+
+inline RunDelta run(int number, std::int64_t calls,
+                    std::vector<std::pair<Metric, std::int64_t>> growth) {
+  RunDelta delta;
+  delta.run = number;
+  delta.calls = calls;
+  for (const auto& [metric, value] : growth) delta.growth.set(metric, value);
+  return delta;
+}
+
+inline TargetDescription target(const std::string& spec) {
+  TargetDescription description;
+  description.spec = spec;
+  return description;
+}
+
+// Every metric, each run making more calls than the one before, as psleak runs them.
+inline std::vector<RunDelta> leakingRuns(int count, std::int64_t bytesPerCall) {
+  std::vector<RunDelta> runs;
+  for (int i = 1; i <= count; ++i) {
+    const std::int64_t calls = 100 * i;
+    runs.push_back(run(i, calls,
+                       {{Metric::HeapUsed, calls * bytesPerCall},
+                        {Metric::MmapUsed, 0},
+                        {Metric::HeapTotal, i % 2 == 0 ? 135168 : 0},
+                        {Metric::Rss, calls * bytesPerCall + 4096},
+                        {Metric::Uss, calls * bytesPerCall},
+                        {Metric::Vms, 0},
+                        {Metric::Allocs, calls},
+                        {Metric::AllocBytes, calls * bytesPerCall}}));
+  }
+  return runs;
+}
+
+inline Report memoryLeak(const std::string& spec = "leakfix:leak_bytes") {
+  Report report;
+  report.command = "scan";
+  report.target = target(spec);
+  report.interpreter = InterpreterDescription{"3.11.2", "/usr/bin/python3", "/usr", "pymalloc"};
+  report.platform = PlatformDescription{"Linux", "6.1.0-18-amd64", "x86_64", "glibc 2.36"};
+  CheckSettingsDescription settings;
+  settings.warmup = 10;
+  settings.calls = 100;
+  settings.retries = 5;
+  settings.checks = {"memory", "fd"};
+  report.settings = settings;
+  report.runs = leakingRuns(5, 1024);
+  Assessment assessment;
+  assessment.decision = Decision::Leak;
+  assessment.runs = 5;
+  assessment.growing = {{Metric::HeapUsed, 512000, 1024.0}, {Metric::Allocs, 500, 1.0}};
+  report.verdict = memoryLeakVerdict(assessment, false);
+  report.findings = {memoryLeakFinding(assessment, false)};
+  report.durationSeconds = 0.75;
+  return report;
+}
+
+inline Report clean(const std::string& spec = "leakfix:no_leak") {
+  Report report;
+  report.command = "scan";
+  report.target = target(spec);
+  report.runs = {run(1, 100, {{Metric::HeapUsed, 4096}, {Metric::Uss, 8192}, {Metric::Allocs, 3}}),
+                 run(2, 200, {{Metric::HeapUsed, 0}, {Metric::Uss, 0}, {Metric::Allocs, 0}})};
+  report.verdict = cleanVerdict(report.runs);
+  report.durationSeconds = 0.25;
+  return report;
+}
+
+inline Report fdLeak(const std::string& spec = "leakfix:leak_fd") {
+  Report report = clean(spec);
+  report.findings = {{CheckKind::Fd,
+                      Severity::Leak,
+                      "1 file descriptor left open by one call",
+                      {"fd 7 -> /dev/null"}}};
+  report.verdict = composeVerdict(std::nullopt, report.runs, report.findings);
+  return report;
+}
+
+// Died of SIGSEGV in run 3, after two runs were measured; the message carries `nasty`.
+inline Report crash(const std::string& spec = "crashfix:segv",
+                    const std::string& nasty = kNastyText) {
+  Report report;
+  report.command = "scan";
+  report.target = target(spec);
+  report.runs = {run(1, 100, {{Metric::HeapUsed, -2048}, {Metric::Uss, 0}}),
+                 run(2, 200, {{Metric::HeapUsed, -4096}, {Metric::Uss, 0}})};
+  report.verdict =
+      errorVerdict("crash", "the target died of SIGSEGV in run 3: " + nasty,
+                   "Fatal Python error: Segmentation fault\n  File \"x.py\", line 1 <here>\n");
+  report.durationSeconds = 0.5;
+  return report;
+}
+
+// Failed to import: no run at all.
+inline Report targetError(const std::string& spec = "nosuchmodule:f") {
+  Report report;
+  report.command = "scan";
+  report.target = target(spec);
+  report.verdict = errorVerdict(
+      "target", "cannot import module 'nosuchmodule'",
+      "Traceback (most recent call last):\nModuleNotFoundError: No module named 'nosuchmodule'\n");
+  return report;
+}
+
+inline ScanReport scan() {
+  ScanReport scan;
+  scan.command = "scan";
+  scan.modules = {"leakfix", "crashfix", "nosuchmodule"};
+  scan.results = {memoryLeak(), clean(), fdLeak(), crash(), targetError()};
+  scan.skipped = {{"leakfix:Holder", "class"},
+                  {"leakfix:leak_n", "needs arguments (n, <size>=0) & more"}};
+  scan.durationSeconds = 3.5;
+  return scan;
+}
+
+}  // namespace psleak::samples
