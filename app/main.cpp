@@ -58,6 +58,7 @@ int runMain(int argc, char** argv) {
   describePythonCommand(app);
 
   if (argc >= 2 && std::strcmp(argv[1], "python") == 0) {
+    setUpLogging(0);  // MemoryLeakTestCase logs through spdlog: to stderr, warnings only
     return runPythonCommand(std::vector<std::string>(argv + 2, argv + argc));
   }
 

@@ -9,9 +9,13 @@ int runPythonMain(const std::vector<std::string>& args, py::InterpreterOptions o
   options.pythonCommandLine = true;
   options.currentDirectoryFirst = false;  // Python sets sys.path[0] as for the command line
   options.argv = args;
-  py::Interpreter interpreter(options);
-  // Runs what the command line asks, then finalizes the interpreter as python does.
-  return Py_RunMain();
+  try {
+    py::Interpreter interpreter(options);
+    // Runs what the command line asks, then finalizes the interpreter as python does.
+    return Py_RunMain();
+  } catch (const py::PythonExit& exit) {
+    return exit.code;  // `psleak python -V`: Python printed its answer already
+  }
 }
 
 int runTestPaths(const std::vector<std::string>& paths, int verbosity,

@@ -40,6 +40,13 @@ class Interrupted : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// --expect-exception was given but a call returned normally: the target is wrong, and
+// a test of it (MemoryLeakTestCase.execute_w_exc) fails rather than errors.
+class MissingExpectedException : public TargetError {
+ public:
+  using TargetError::TargetError;
+};
+
 // psleak's own machinery failed (a probe, the interpreter set-up).
 class InternalError : public std::runtime_error {
  public:

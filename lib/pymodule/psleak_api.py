@@ -58,7 +58,13 @@ _CHECKER_NAMES = {
     "py_threads": "pythread",
     "gcgarbage": "gc",
     "refcount": "refcount",
+    # Names later and earlier versions of the seed's API use.
+    "refcounts": "refcount",
+    "python_threads": "pythread",
 }
+
+# The names of the seed design's API, in order (the aliases above map onto them).
+_SEED_CHECKERS = ("memory", "fds", "handles", "c_threads", "py_threads", "gcgarbage", "refcount")
 
 _ERRORS = {
     "memory": MemoryLeakError,
@@ -81,7 +87,7 @@ class Checkers:
     """Which checks execute() makes: Checkers.only("memory"), Checkers.exclude("fds")."""
 
     def __init__(self, names=None):
-        names = tuple(_CHECKER_NAMES) if names is None else tuple(names)
+        names = tuple(_SEED_CHECKERS) if names is None else tuple(names)
         for name in names:
             if name not in _CHECKER_NAMES:
                 raise ValueError(
@@ -94,15 +100,16 @@ class Checkers:
 
     @classmethod
     def exclude(cls, *names):
-        cls(names)  # validates
-        return cls(n for n in _CHECKER_NAMES if n not in names)
+        excluded = {_CHECKER_NAMES[n] for n in cls(names).names}
+        return cls(n for n in _SEED_CHECKERS if _CHECKER_NAMES[n] not in excluded)
 
     def _psleak_checks(self):
-        checks = [_CHECKER_NAMES[n] for n in _CHECKER_NAMES if n in self.names]
-        return [c for c in checks if c is not None]
+        wanted = {_CHECKER_NAMES[n] for n in self.names}
+        return [_CHECKER_NAMES[n] for n in _SEED_CHECKERS
+                if _CHECKER_NAMES[n] is not None and _CHECKER_NAMES[n] in wanted]
 
     def __repr__(self):
-        return "Checkers.only(%s)" % ", ".join(repr(n) for n in _CHECKER_NAMES if n in self.names)
+        return "Checkers.only(%s)" % ", ".join(repr(n) for n in sorted(self.names))
 
 
 class LeakTest:
@@ -275,6 +282,8 @@ def _raise_for(report):
             if finding["severity"] == "warning":
                 warnings.warn("psleak: " + finding["message"], RuntimeWarning, stacklevel=4)
         return
+    if verdict["kind"] == "expected-exception":
+        raise Error(verdict["message"])  # a failed test, as unittest's self.fail()
     if verdict["status"] == "error":
         details = verdict.get("details") or ""
         raise RuntimeError(verdict["message"] + ("\n" + details if details else ""))

@@ -136,6 +136,8 @@ PyObject* check(PyObject*, PyObject* args) {
       };
     }
     checkTarget(target, options, report, printRun);
+  } catch (const MissingExpectedException& e) {
+    report.verdict = errorVerdict("expected-exception", e.what());
   } catch (const TargetError& e) {
     report.verdict = errorVerdict("target", e.what(), e.details());
   } catch (const UsageError& e) {

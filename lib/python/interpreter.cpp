@@ -91,6 +91,8 @@ class ConfigGuard {
   PyConfig* get() { return &config_; }
 
   void check(PyStatus status, const char* step) {
+    // The python command line's own answers (--help, -V) end start-up with an exit code.
+    if (PyStatus_IsExit(status)) throw PythonExit{status.exitcode};
     if (PyStatus_Exception(status)) {
       throw InternalError(std::string("cannot start the Python interpreter (") + step + "): " +
                           (status.err_msg ? status.err_msg : "unknown error"));

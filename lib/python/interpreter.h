@@ -31,6 +31,12 @@ struct InterpreterInfo {
   bool debugBuild = false; // has sys.gettotalrefcount
 };
 
+// The interpreter ended during start-up with an exit code instead of an error, as
+// `python --help` and `python -V` do (only with pythonCommandLine).
+struct PythonExit {
+  int code = 0;
+};
+
 class Interpreter {
  public:
   // Throws UsageError for a --python/VIRTUAL_ENV that cannot be used (missing, another

@@ -65,7 +65,7 @@ void PythonWorkload::call(std::int64_t times) {
     if (result) {
       Py_DECREF(result);
       if (expected) {
-        throw TargetError("target '" + target_.description + "' returned normally on call " +
+        throw MissingExpectedException("target '" + target_.description + "' returned normally on call " +
                           std::to_string(callsMade_ + 1) + ", but --expect-exception " +
                           reinterpret_cast<PyTypeObject*>(expected)->tp_name + " was given");
       }

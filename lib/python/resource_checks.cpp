@@ -1,6 +1,8 @@
 #include "python/resource_checks.h"
 
+#include <chrono>
 #include <optional>
+#include <thread>
 #include <set>
 
 #include "checks/resource_diff.h"
@@ -32,6 +34,31 @@ void append(std::vector<Finding>& to, std::vector<Finding> from) {
   for (Finding& finding : from) to.push_back(std::move(finding));
 }
 
+bool anyLeak(const std::vector<Finding>& findings) {
+  for (const Finding& finding : findings) {
+    if (finding.severity == Severity::Leak) return true;
+  }
+  return false;
+}
+
+// pthread_join() (and so Thread.join()) returns once the thread has finished its work,
+// a moment before the kernel removes its task from /proc/self/task. New native threads
+// are looked at again for up to this long before they are reported.
+constexpr auto kThreadExitGrace = std::chrono::milliseconds(200);
+constexpr auto kThreadPollInterval = std::chrono::milliseconds(5);
+
+std::vector<Finding> settledThreadFindings(const std::vector<platform::NativeThread>& before,
+                                           const std::set<int>& pythonThreadIds) {
+  const auto deadline = std::chrono::steady_clock::now() + kThreadExitGrace;
+  std::vector<Finding> findings =
+      compareNativeThreads(before, platform::listNativeThreads(), pythonThreadIds);
+  while (anyLeak(findings) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(kThreadPollInterval);
+    findings = compareNativeThreads(before, platform::listNativeThreads(), pythonThreadIds);
+  }
+  return findings;
+}
+
 }  // namespace
 
 std::vector<Finding> checkResourcesAroundOneCall(Workload& workload, const CheckSelection& checks) {
@@ -59,7 +86,9 @@ std::vector<Finding> checkResourcesAroundOneCall(Workload& workload, const Check
     for (const auto& threads : {before.pythonThreads, after->pythonThreads}) {
       for (const PythonThreadInfo& thread : threads) pythonThreadIds.insert(static_cast<int>(thread.nativeId));
     }
-    append(findings, compareNativeThreads(*before.threads, *after->threads, pythonThreadIds));
+    std::vector<Finding> threads = compareNativeThreads(*before.threads, *after->threads, pythonThreadIds);
+    if (anyLeak(threads)) threads = settledThreadFindings(*before.threads, pythonThreadIds);
+    append(findings, std::move(threads));
   }
   if (checks.enabled(CheckKind::PyThread)) {
     append(findings, comparePythonThreads(before.pythonThreads, after->pythonThreads));

@@ -29,8 +29,8 @@ Verdict cleanVerdict(const std::vector<RunDelta>& runs) {
   verdict.status = VerdictStatus::Clean;
   std::int64_t calls = 0;
   for (const RunDelta& run : runs) calls += run.calls;
-  verdict.message = fmt::format("no leak (memory stable after {} run{}, {} calls)", runs.size(),
-                                runs.size() == 1 ? "" : "s", calls);
+  verdict.message = fmt::format("no leak (memory stable after {} run{}, {} call{})", runs.size(),
+                                runs.size() == 1 ? "" : "s", calls, calls == 1 ? "" : "s");
   return verdict;
 }
 
