@@ -66,8 +66,8 @@ void PythonWorkload::call(std::int64_t times) {
       Py_DECREF(result);
       if (expected) {
         throw MissingExpectedException("target '" + target_.description + "' returned normally on call " +
-                          std::to_string(callsMade_ + 1) + ", but --expect-exception " +
-                          reinterpret_cast<PyTypeObject*>(expected)->tp_name + " was given");
+                                       std::to_string(callsMade_ + 1) + " instead of raising " +
+                                       reinterpret_cast<PyTypeObject*>(expected)->tp_name);
       }
     } else if (expected && PyErr_ExceptionMatches(expected)) {
       PyErr_Clear();  // the error path is what is being checked

@@ -355,10 +355,11 @@ class TestExecuteWithException(LeakAssertions, MemoryLeakTestCase):
         self.assertIn("Run # 1:", str(cm.exception))
 
     def test_no_exception_raised(self):
-        # psleak's answer: not a leak, an error saying the function returned normally.
-        with self.assertRaises(RuntimeError) as cm:
+        # As the seed's self.fail(): a failed test (psleak.Error is an AssertionError),
+        # though not a leak: no MemoryLeakError or other leak class.
+        with self.assertRaises(psleak.Error) as cm:
             self.execute_w_exc(ValueError, leakfix.no_raise)
-        self.assertNotIsInstance(cm.exception, psleak.Error)
+        self.assertIs(type(cm.exception), psleak.Error)
         self.assertIn("returned normally", str(cm.exception))
         self.assertIn("ValueError", str(cm.exception))
 
