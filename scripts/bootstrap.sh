@@ -45,6 +45,9 @@ readonly PACKAGES=(
   python3-dev
   python3-venv
   python3-pytest
+  binutils        # addr2line: file:line in --trace
+  librsvg2-bin    # rsvg-convert: the tests render --plot's SVG
+  valgrind        # scripts/bench_hooks.py compares --trace with it
 )
 
 say() { printf '\n==> %s\n' "$*"; }
