@@ -98,7 +98,15 @@ int finishBatch(const ScanReport& scan, const CheckCliOptions& cli, const Output
   if (output.json) {
     printJson(toJson(scan));
   } else {
-    std::fputs(formatScanTable(scan, output.rawBytes).c_str(), stdout);
+    const bool color = useColor(output);
+    const std::string table = formatScanTable(scan, output.rawBytes);
+    std::size_t start = 0;
+    while (start < table.size()) {
+      const std::size_t end = table.find('\n', start);
+      std::printf("%s\n", colorize(table.substr(start, end - start), color).c_str());
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
     std::fflush(stdout);
   }
   if (!writeReportFiles(scan, cli, output)) return static_cast<int>(ExitCode::Usage);

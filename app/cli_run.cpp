@@ -63,7 +63,9 @@ class RunCommand : public Command {
 
     RunCallback printRun;
     if (!output.json) {
+      options_.check.progress = progressLine(output);
       printRun = [&](const RunDelta& run, const Assessment&) {
+        clearProgressLine();
         std::printf("%s\n", formatRunLine(run, TextOptions{output.rawBytes}).c_str());
         std::fflush(stdout);
       };

@@ -15,6 +15,10 @@ void addOutputOptions(CLI::App& app, OutputOptions& output) {
   app.add_flag("--json", output.json, "Print one JSON document on stdout (also on errors)");
   app.add_flag("--bytes", output.rawBytes, "Print sizes as raw byte counts");
   app.add_flag("-v,--verbose", output.verbosity, "Log progress to stderr (-vv: debug)");
+  app.add_option("--color", output.color,
+                 "Colour verdicts: auto (on a terminal, unless NO_COLOR or CI is set), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
 }
 
 void addInterpreterOptions(CLI::App& app, py::InterpreterOptions& interpreter) {

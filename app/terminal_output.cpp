@@ -6,12 +6,77 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 
 #include "report/format.h"
 #include "report/json_report.h"
 
 namespace psleak::cli {
+
+namespace {
+
+bool gProgressShown = false;
+
+bool isCi() {
+  const char* ci = std::getenv("CI");
+  return ci && *ci && std::strcmp(ci, "0") != 0 && std::strcmp(ci, "false") != 0;
+}
+
+}  // namespace
+
+bool useColor(const OutputOptions& options) {
+  if (options.color == "always") return true;
+  if (options.color == "never") return false;
+  const char* noColor = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  return ::isatty(STDOUT_FILENO) && !(noColor && *noColor) && !isCi() &&
+         !(term && std::strcmp(term, "dumb") == 0);
+}
+
+std::string colorize(const std::string& line, bool color) {
+  if (!color) return line;
+  static const std::pair<const char*, const char*> kWords[] = {
+      {"LEAK", "\033[1;31m"},    {"CRASH", "\033[1;31m"},   {"ERROR", "\033[1;31m"},
+      {"TIMEOUT", "\033[1;33m"}, {"WARNING", "\033[33m"},   {"INTERRUPTED", "\033[1;33m"},
+      {"OK", "\033[1;32m"},      {"clean", "\033[32m"},
+  };
+  for (const auto& [word, code] : kWords) {
+    const std::size_t at = line.find(word);
+    if (at == std::string::npos) continue;
+    // A whole word only: "OK:" at the start, or " LEAK " in a scan row.
+    const std::size_t end = at + std::strlen(word);
+    const bool startsWord = at == 0 || line[at - 1] == ' ';
+    const bool endsWord = end == line.size() || line[end] == ' ' || line[end] == ':';
+    if (!startsWord || !endsWord) continue;
+    return line.substr(0, at) + code + word + "\033[0m" + line.substr(end);
+  }
+  return line;
+}
+
+ProgressCallback progressLine(const OutputOptions& options) {
+  if (options.json || !::isatty(STDERR_FILENO) || isCi()) return {};
+  return [](int run, std::int64_t done, std::int64_t total, double seconds) {
+    char line[128];
+    const int n = std::snprintf(line, sizeof line, "\r\033[K  run %d: %lld/%lld calls, %.1f s",
+                                run, static_cast<long long>(done), static_cast<long long>(total),
+                                seconds);
+    if (n > 0) {
+      const ssize_t written = ::write(STDERR_FILENO, line, static_cast<std::size_t>(std::min(n, 127)));
+      (void)written;
+      gProgressShown = true;
+    }
+  };
+}
+
+void clearProgressLine() {
+  if (!gProgressShown) return;
+  const ssize_t written = ::write(STDERR_FILENO, "\r\033[K", 4);
+  (void)written;
+  gProgressShown = false;
+}
 
 void setUpLogging(int verbosity) {
   auto logger = spdlog::stderr_logger_st("psleak");
@@ -33,10 +98,22 @@ void printReport(const Report& report, const OutputOptions& options) {
     printJson(toJson(report));
     return;
   }
+  clearProgressLine();
+  const bool color = useColor(options);
+  auto printLines = [&](const std::string& text) {
+    std::size_t start = 0;
+    while (start < text.size()) {
+      const std::size_t end = text.find('\n', start);
+      const std::string line = text.substr(start, end == std::string::npos ? end : end - start);
+      std::printf("%s\n", colorize(line, color).c_str());
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+  };
   if (report.verdict.kind == "interrupted") {
     // Ctrl-C: what was measured is printed above; say where it stopped.
-    std::fputs(formatFindings(report.findings).c_str(), stdout);
-    std::printf("INTERRUPTED: %s\n", report.verdict.message.c_str());
+    printLines(formatFindings(report.findings));
+    printLines("INTERRUPTED: " + report.verdict.message);
     std::fflush(stdout);
     return;
   }
@@ -48,11 +125,9 @@ void printReport(const Report& report, const OutputOptions& options) {
     return;
   }
   if (report.trace) std::fputs(formatTrace(*report.trace, options.rawBytes).c_str(), stdout);
-  std::fputs(formatFindings(report.findings).c_str(), stdout);
+  printLines(formatFindings(report.findings));
   // A leak was named above, with its items, by its finding.
-  if (report.verdict.status == VerdictStatus::Clean) {
-    std::printf("%s\n", formatVerdictLine(report.verdict).c_str());
-  }
+  if (report.verdict.status == VerdictStatus::Clean) printLines(formatVerdictLine(report.verdict));
   std::fflush(stdout);
 }
 

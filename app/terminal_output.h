@@ -6,14 +6,30 @@
 #include <nlohmann/json.hpp>
 
 #include "report/report.h"
+#include "runner/memory_check.h"
 
 namespace psleak::cli {
 
 struct OutputOptions {
   bool json = false;
   bool rawBytes = false;
-  int verbosity = 0;  // -v count
+  int verbosity = 0;          // -v count
+  std::string color = "auto";  // --color auto|always|never
 };
+
+// Colour on stdout: --color always; never with --color never; with auto, only on a
+// terminal and when neither NO_COLOR nor CI is set.
+bool useColor(const OutputOptions& options);
+
+// The line with its verdict word coloured (LEAK/CRASH/ERROR red, WARNING/TIMEOUT/
+// INTERRUPTED yellow, OK/clean green) when `color`; else unchanged.
+std::string colorize(const std::string& line, bool color);
+
+// A progress line on stderr while a run's calls are made, when stderr is a terminal
+// (and not in CI). Allocation-free: it runs inside the measured window.
+ProgressCallback progressLine(const OutputOptions& options);
+// Clears the progress line, if one is shown, before a result line is printed.
+void clearProgressLine();
 
 // spdlog to stderr, at warning level unless -v (info) or -vv (debug).
 void setUpLogging(int verbosity);

@@ -1,6 +1,7 @@
 #include "runner/memory_check.h"
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 
 namespace psleak {
@@ -51,14 +52,21 @@ MemoryCheckResult runMemoryCheck(Workload& workload, Sampler& sampler,
     if (!baseline) baseline = before;
 
     std::vector<MetricGrowth> past;
-    if (settings.maxGrowth > 0) {
+    if (settings.maxGrowth > 0 || settings.progress) {
+      const auto runStart = std::chrono::steady_clock::now();
       const std::int64_t chunk = std::max<std::int64_t>(1, delta.calls / kGuardChunks);
       for (std::int64_t done = 0; done < delta.calls && past.empty();) {
         const std::int64_t now = std::min(chunk, delta.calls - done);
         workload.call(now);
         done += now;
-        past = pastLimit(sampler.sample(), *baseline, settings.maxGrowth, callsSoFar + done);
-        if (!past.empty()) delta.calls = done;  // the run ends here
+        if (settings.maxGrowth > 0) {
+          past = pastLimit(sampler.sample(), *baseline, settings.maxGrowth, callsSoFar + done);
+          if (!past.empty()) delta.calls = done;  // the run ends here
+        }
+        if (settings.progress) {
+          settings.progress(run, done, delta.calls,
+                            std::chrono::duration<double>(std::chrono::steady_clock::now() - runStart).count());
+        }
       }
     } else {
       workload.call(delta.calls);

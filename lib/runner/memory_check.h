@@ -36,11 +36,17 @@ class Sampler {
 // leaks very fast cannot take the machine down (--max-growth; 0: no limit).
 inline constexpr std::int64_t kDefaultMaxGrowth = std::int64_t{1} << 30;
 
+// Told, between chunks of a run's calls, how far the run is: for a progress line. It is
+// called inside the measured window, so it must not allocate (write to a stack buffer).
+using ProgressCallback =
+    std::function<void(int run, std::int64_t done, std::int64_t total, double seconds)>;
+
 struct MemoryCheckSettings {
   std::int64_t warmup = 10;  // calls before the first run
   std::int64_t calls = 200;  // calls in the first run
   DetectorSettings detector;
   std::int64_t maxGrowth = kDefaultMaxGrowth;
+  ProgressCallback progress;  // optional
 };
 
 // The metrics --max-growth watches: memory that is really there (resident pages, heap
