@@ -12,97 +12,74 @@ std::string plural(std::size_t count, const char* one, const char* many) {
   return fmt::format("{} {}", count, count == 1 ? one : many);
 }
 
-bool containsFd(const std::vector<platform::OpenFd>& fds, const platform::OpenFd& fd) {
-  return std::find(fds.begin(), fds.end(), fd) != fds.end();
+constexpr std::size_t kMaxGarbageItems = 10;
+
+// What one call changed in a set of resources: items after it that were not there
+// before are a leak, items before it that are gone a warning. `same` tells two snapshots
+// of one item apart from others; `counted` leaves out items judged elsewhere.
+template <typename Item, typename Same, typename Describe, typename Counted>
+std::vector<Finding> compareSnapshots(const std::vector<Item>& before, const std::vector<Item>& after,
+                                      CheckKind kind, Same same, Describe describe, Counted counted,
+                                      const char* one, const char* many, const char* leftBehind,
+                                      const char* goneOne, const char* goneMany) {
+  auto in = [&](const std::vector<Item>& items, const Item& item) {
+    return std::any_of(items.begin(), items.end(), [&](const Item& other) { return same(item, other); });
+  };
+  std::vector<Finding> findings;
+  Finding added{kind, Severity::Leak, {}, {}};
+  for (const Item& item : after) {
+    if (counted(item) && !in(before, item)) added.items.push_back(describe(item));
+  }
+  if (!added.items.empty()) {
+    added.message = plural(added.items.size(), one, many) + " " + leftBehind;
+    findings.push_back(std::move(added));
+  }
+  Finding removed{kind, Severity::Warning, {}, {}};
+  for (const Item& item : before) {
+    if (counted(item) && !in(after, item)) removed.items.push_back(describe(item));
+  }
+  if (!removed.items.empty()) {
+    removed.message = plural(removed.items.size(), one, many) + " " +
+                      (removed.items.size() == 1 ? goneOne : goneMany);
+    findings.push_back(std::move(removed));
+  }
+  return findings;
 }
 
-constexpr std::size_t kMaxGarbageItems = 10;
+auto always = [](const auto&) { return true; };
 
 }  // namespace
 
 std::vector<Finding> compareFds(const std::vector<platform::OpenFd>& before,
                                 const std::vector<platform::OpenFd>& after) {
-  std::vector<Finding> findings;
-  Finding opened{CheckKind::Fd, Severity::Leak, {}, {}};
-  for (const platform::OpenFd& fd : after) {
-    if (!containsFd(before, fd)) opened.items.push_back(fmt::format("fd {} -> {}", fd.fd, fd.target));
-  }
-  if (!opened.items.empty()) {
-    opened.message = plural(opened.items.size(), "file descriptor", "file descriptors") +
-                     " left open by one call";
-    findings.push_back(std::move(opened));
-  }
-  Finding closed{CheckKind::Fd, Severity::Warning, {}, {}};
-  for (const platform::OpenFd& fd : before) {
-    if (!containsFd(after, fd)) closed.items.push_back(fmt::format("fd {} -> {}", fd.fd, fd.target));
-  }
-  if (!closed.items.empty()) {
-    closed.message = plural(closed.items.size(), "file descriptor", "file descriptors") +
-                     (closed.items.size() == 1 ? " open before the call was" : " open before the call were") +
-                     " closed by it";
-    findings.push_back(std::move(closed));
-  }
-  return findings;
+  // A descriptor number reused for another file counts as both closed and opened.
+  return compareSnapshots(
+      before, after, CheckKind::Fd, [](const platform::OpenFd& a, const platform::OpenFd& b) { return a == b; },
+      [](const platform::OpenFd& fd) { return fmt::format("fd {} -> {}", fd.fd, fd.target); }, always,
+      "file descriptor", "file descriptors", "left open by one call",
+      "open before the call was closed by it", "open before the call were closed by it");
 }
 
 std::vector<Finding> compareNativeThreads(const std::vector<platform::NativeThread>& before,
                                           const std::vector<platform::NativeThread>& after,
                                           const std::set<int>& pythonThreadIds) {
-  auto known = [](const std::vector<platform::NativeThread>& threads, int tid) {
-    return std::any_of(threads.begin(), threads.end(),
-                       [tid](const platform::NativeThread& t) { return t.tid == tid; });
-  };
-  std::vector<Finding> findings;
-  Finding started{CheckKind::Thread, Severity::Leak, {}, {}};
-  for (const platform::NativeThread& thread : after) {
-    if (known(before, thread.tid) || pythonThreadIds.count(thread.tid)) continue;
-    started.items.push_back(fmt::format("thread {} '{}'", thread.tid, thread.name));
-  }
-  if (!started.items.empty()) {
-    started.message = plural(started.items.size(), "native thread", "native threads") +
-                      " left running by one call";
-    findings.push_back(std::move(started));
-  }
-  Finding ended{CheckKind::Thread, Severity::Warning, {}, {}};
-  for (const platform::NativeThread& thread : before) {
-    if (!known(after, thread.tid) && !pythonThreadIds.count(thread.tid)) {
-      ended.items.push_back(fmt::format("thread {} '{}'", thread.tid, thread.name));
-    }
-  }
-  if (!ended.items.empty()) {
-    ended.message = plural(ended.items.size(), "native thread", "native threads") +
-                    " running before the call ended during it";
-    findings.push_back(std::move(ended));
-  }
-  return findings;
+  return compareSnapshots(
+      before, after, CheckKind::Thread,
+      [](const platform::NativeThread& a, const platform::NativeThread& b) { return a.tid == b.tid; },
+      [](const platform::NativeThread& t) { return fmt::format("thread {} '{}'", t.tid, t.name); },
+      [&](const platform::NativeThread& t) { return pythonThreadIds.count(t.tid) == 0; },
+      "native thread", "native threads", "left running by one call",
+      "running before the call ended during it", "running before the call ended during it");
 }
 
 std::vector<Finding> comparePythonThreads(const std::vector<PythonThreadInfo>& before,
                                           const std::vector<PythonThreadInfo>& after) {
-  auto known = [](const std::vector<PythonThreadInfo>& threads, unsigned long ident) {
-    return std::any_of(threads.begin(), threads.end(),
-                       [ident](const PythonThreadInfo& t) { return t.ident == ident; });
-  };
-  std::vector<Finding> findings;
-  Finding started{CheckKind::PyThread, Severity::Leak, {}, {}};
-  for (const PythonThreadInfo& thread : after) {
-    if (!known(before, thread.ident)) started.items.push_back(thread.description);
-  }
-  if (!started.items.empty()) {
-    started.message = plural(started.items.size(), "Python thread", "Python threads") +
-                      " started by one call and not joined";
-    findings.push_back(std::move(started));
-  }
-  Finding ended{CheckKind::PyThread, Severity::Warning, {}, {}};
-  for (const PythonThreadInfo& thread : before) {
-    if (!known(after, thread.ident)) ended.items.push_back(thread.description);
-  }
-  if (!ended.items.empty()) {
-    ended.message = plural(ended.items.size(), "Python thread", "Python threads") +
-                    " running before the call ended during it";
-    findings.push_back(std::move(ended));
-  }
-  return findings;
+  return compareSnapshots(
+      before, after, CheckKind::PyThread,
+      [](const PythonThreadInfo& a, const PythonThreadInfo& b) { return a.ident == b.ident; },
+      [](const PythonThreadInfo& t) { return t.description; }, always, "Python thread",
+      "Python threads", "started by one call and not joined",
+      "running before the call ended during it", "running before the call ended during it");
 }
 
 std::vector<Finding> judgeGarbage(const std::vector<GarbageObject>& garbage) {
