@@ -10,6 +10,7 @@
 #include "commands/scan_command.h"
 #include "psleak/platform/interrupt.h"
 #include "report/format.h"
+#include "report/json_report.h"
 
 namespace psleak::cli {
 namespace {
@@ -75,6 +76,7 @@ class RunCommand : public Command {
       platform::installInterruptHandler();
       report = runIsolated(options_, printRun, cli_.timeoutSeconds);
     } else {
+      announceCrash(output);
       report = runCommand(options_, printRun);
     }
     printReport(report, output);
@@ -87,6 +89,24 @@ class RunCommand : public Command {
   }
 
  private:
+  // Without --isolate a crash of the target is psleak's own: say so on the way out.
+  void announceCrash(const OutputOptions& output) {
+    const std::string hint = " while checking " +
+                             (options_.targetText.empty() ? "-e " + options_.target.expression
+                                                          : options_.targetText) +
+                             "; run with --isolate to keep the report";
+    if (output.json) {
+      Report report = describeRun(options_);
+      report.verdict = errorVerdict("crash", "@@SIGNAL@@");
+      const std::string document = toJson(report).dump(2) + "\n";
+      const std::size_t at = document.find("@@SIGNAL@@");
+      platform::installFatalSignalReport(1, document.substr(0, at) + "the target crashed psleak: ",
+                                         hint + document.substr(at + 10));
+    } else {
+      platform::installFatalSignalReport(2, "psleak: error: the target crashed psleak: ", hint + "\n");
+    }
+  }
+
   int runTargets(const OutputOptions& output) {
     if (!options_.targetText.empty() || !options_.target.expression.empty()) {
       throw UsageError("--targets FILE names the targets: give no MODULE:ATTR or -e with it");

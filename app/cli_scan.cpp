@@ -50,7 +50,15 @@ class ScanCommand : public Command {
       // Progress as each target ends; the table follows on stdout.
       if (!output.json) std::fprintf(stderr, "%s\n", formatScanRow(r, output.rawBytes).c_str());
     });
-    return finishBatch(scan, cli_, output);
+    const int code = finishBatch(scan, cli_, output);
+    if (scan.results.empty() && !scan.interrupted) {
+      // Most likely a typo in --include: a scan that checks nothing must not pass CI.
+      std::fprintf(stderr, "psleak: error: nothing to check: no callable of %zu module%s matched "
+                           "(%zu skipped)\n",
+                   options_.modules.size(), options_.modules.size() == 1 ? "" : "s", scan.skipped.size());
+      return static_cast<int>(ExitCode::Usage);
+    }
+    return code;
   }
 
  private:

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <signal.h>
 
+#include <algorithm>
+
 #include "psleak/platform/interrupt.h"
 #include "report/json_report.h"
 
@@ -38,20 +40,33 @@ IsolatedCheck::IsolatedCheck(const RunOptions& options, double timeoutSeconds)
       timeoutSeconds_(timeoutSeconds) {}
 
 int IsolatedCheck::millisecondsLeft() const {
-  if (timeoutSeconds_ <= 0) return -1;
-  const double left = timeoutSeconds_ - std::chrono::duration<double>(Clock::now() - start_).count();
+  double left = -1;
+  if (timeoutSeconds_ > 0) {
+    left = timeoutSeconds_ - std::chrono::duration<double>(Clock::now() - start_).count();
+  }
+  if (interrupted_) {
+    const double grace =
+        kInterruptGraceSeconds - std::chrono::duration<double>(Clock::now() - interruptedAt_).count();
+    left = left < 0 ? grace : std::min(left, grace);
+  }
+  if (left < 0 && timeoutSeconds_ <= 0 && !interrupted_) return -1;
   return left <= 0 ? 0 : static_cast<int>(left * 1000) + 1;
 }
 
 void IsolatedCheck::interrupt() {
   if (interrupted_) return;
   interrupted_ = true;
+  interruptedAt_ = Clock::now();
   child_.sendSignal(SIGINT);  // the child stops between two calls and reports
 }
 
 bool IsolatedCheck::pump(const RunCallback& onRun) {
   if (millisecondsLeft() == 0) {
-    timedOut_ = true;
+    if (interrupted_) {
+      killedAfterInterrupt_ = true;
+    } else {
+      timedOut_ = true;
+    }
     child_.sendSignal(SIGKILL);
     return false;
   }
@@ -79,7 +94,12 @@ Report IsolatedCheck::finish() {
   }
   Report report = partial_;
   report.durationSeconds = seconds;
-  if (timedOut_) {
+  if (killedAfterInterrupt_) {
+    report.verdict = errorVerdict(
+        "interrupted", fmt::format("interrupted (Ctrl-C); the target did not stop within {:g} s "
+                                   "{} and its process was killed",
+                                   kInterruptGraceSeconds, phase(report)));
+  } else if (timedOut_) {
     report.verdict = errorVerdict(
         "timeout", fmt::format("no verdict within --timeout {:g} s: the target hung or is too "
                                "slow {}; its process was killed",

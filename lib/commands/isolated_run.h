@@ -42,7 +42,13 @@ class IsolatedCheck {
   std::string buffer_;
   bool timedOut_ = false;
   bool interrupted_ = false;
+  bool killedAfterInterrupt_ = false;
+  Clock::time_point interruptedAt_;
 };
+
+// How long a child may take to stop after Ctrl-C is passed on (it stops between two
+// calls; a target hung inside one call never gets there) before it is killed.
+inline constexpr double kInterruptGraceSeconds = 2.0;
 
 // One isolated check, start to end (the parent's Ctrl-C is passed on to it).
 Report runIsolated(const RunOptions& options, const RunCallback& onRun, double timeoutSeconds);

@@ -2,7 +2,9 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -157,8 +159,27 @@ RunOptions targetFromWords(const std::vector<std::string>& words, const RunOptio
   return options;
 }
 
+RunOptions targetFromJsonChecked(const json& entry, const RunOptions& base);
+
 RunOptions targetFromJson(const json& entry, const RunOptions& base, const std::string& where) {
   if (!entry.is_object()) throw UsageError(where + ": each entry must be an object");
+  static const char* const kKeys[] = {"target", "expr", "setup", "args", "kwargs", "expect_exception"};
+  for (const auto& [key, value] : entry.items()) {
+    if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) {
+      throw UsageError(where + ": unknown key '" + key +
+                       "' (known: target, expr, setup, args, kwargs, expect_exception)");
+    }
+  }
+  try {
+    return targetFromJsonChecked(entry, base);
+  } catch (const json::exception& e) {
+    throw UsageError(where + ": " + e.what() +
+                     " (target/expr/expect_exception are strings, setup/args arrays of strings, "
+                     "kwargs an object of strings)");
+  }
+}
+
+RunOptions targetFromJsonChecked(const json& entry, const RunOptions& base) {
   RunOptions options = base;
   options.targetText = entry.value("target", std::string());
   options.target = {};
@@ -202,6 +223,8 @@ std::vector<std::string> splitShellWords(const std::string& line) {
     } else if (c == '\\' && i + 1 < line.size()) {
       word += line[++i];
       inWord = true;
+    } else if (c == '#' && !inWord) {
+      break;  // a word that starts with '#' starts a comment, as in a shell
     } else if (c == ' ' || c == '\t') {
       if (inWord) words.push_back(word);
       word.clear();
@@ -217,6 +240,10 @@ std::vector<std::string> splitShellWords(const std::string& line) {
 }
 
 std::vector<RunOptions> readTargetsFile(const std::string& path, const RunOptions& base) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw UsageError("--targets " + path + ": is a directory, not a file of targets");
+  }
   std::ifstream file(path);
   if (!file) throw UsageError("--targets " + path + ": cannot read the file");
   std::stringstream content;
@@ -244,7 +271,7 @@ std::vector<RunOptions> readTargetsFile(const std::string& path, const RunOption
       } catch (const UsageError& e) {
         throw UsageError(where + ": " + e.what());
       }
-      if (words.empty() || words[0][0] == '#') continue;
+      if (words.empty()) continue;
       targets.push_back(targetFromWords(words, base, where));
     }
   }

@@ -136,12 +136,12 @@ std::string formatScanRow(const Report& result, bool rawBytes) {
     growth = formatBytes(bytesPerCall(result.runs.back()), rawBytes);
   }
   const std::string kind = result.verdict.kind.empty() ? "-" : result.verdict.kind;
-  return fmt::format("{:<40} {:<8} {:<9} {:>12} {:>8.2f} s", targetName(result),
+  return fmt::format("{:<40} {:<8} {:<11} {:>12} {:>8.2f} s", targetName(result),
                      verdictWord(result.verdict), kind, growth, result.durationSeconds);
 }
 
 std::string formatScanTable(const ScanReport& scan, bool rawBytes) {
-  std::string text = fmt::format("{:<40} {:<8} {:<9} {:>12} {:>10}\n", "TARGET", "VERDICT", "KIND",
+  std::string text = fmt::format("{:<40} {:<8} {:<11} {:>12} {:>10}\n", "TARGET", "VERDICT", "KIND",
                                  "GROWTH/CALL", "TIME");
   int clean = 0, leaks = 0, errors = 0;
   for (const Report& result : scan.results) {

@@ -343,3 +343,115 @@ def total_per_call(doc, metric):
     runs = doc["runs"]
     calls = sum(r["calls"] for r in runs)
     return sum(r["deltas"].get(metric, 0) for r in runs) / calls if calls else 0.0
+
+
+# -- scan and batch output (psleak scan, psleak run --targets/--isolate) -------------------
+
+EXIT_CRASHED = 5        # the target crashed or timed out (its own process)
+EXIT_INTERRUPTED = 130  # Ctrl-C
+
+# The summary table of `psleak scan` and `psleak run --targets` (lib/report/format.cpp):
+#   TARGET  VERDICT  KIND  GROWTH/CALL  TIME        the header
+#   one row per target checked
+#   TARGET: MESSAGE                                 why each non-clean one is what it is
+#   Skipped:  /  "  SPEC  REASON" lines              the callables a scan could not call
+#   N targets: C clean, L leaks, E errors; S skipped[; INTERRUPTED] (T s)
+SCAN_HEADER = re.compile(r"^TARGET\s+VERDICT\s+KIND\s+GROWTH/CALL\s+TIME$")
+SCAN_VERDICTS = ("clean", "LEAK", "CRASH", "TIMEOUT", "ERROR", "stopped")
+SCAN_ROW = re.compile(
+    r"^(?P<target>\S.*?)\s+(?P<verdict>" + "|".join(SCAN_VERDICTS) + r")\s+(?P<kind>\S+)\s+"
+    r"(?P<growth>-|[+-]\d+(?:\.\d+)? \S+|[+-]\d+)\s+(?P<time>\d+\.\d\d) s$")
+SCAN_SUMMARY = re.compile(
+    r"^(?P<targets>\d+) targets?: (?P<clean>\d+) clean, (?P<leak>\d+) leaks?, "
+    r"(?P<error>\d+) errors?; (?P<skipped>\d+) skipped(?P<interrupted>; INTERRUPTED)? "
+    r"\((?P<seconds>\d+\.\d) s\)$")
+SKIPPED_ROW = re.compile(r"^  (?P<target>\S+)\s+(?P<reason>\S.*)$")
+
+
+class ScanTable:
+    """stdout of a scan (or of `run --targets`) split into its parts; raises
+    AssertionError naming the first line that does not fit."""
+
+    def __init__(self, text):
+        lines = text.splitlines()
+        if not lines or not SCAN_HEADER.match(lines[0]):
+            raise AssertionError(f"no table header in {text!r}")
+        i = 1
+        self.rows = []  # dicts: target, verdict, kind, growth, time (float)
+        while i < len(lines) and SCAN_ROW.match(lines[i]):
+            row = SCAN_ROW.match(lines[i]).groupdict()
+            row["time"] = float(row["time"])
+            self.rows.append(row)
+            i += 1
+        self.reasons = {}  # target -> message, for every row that is not clean
+        targets = [row["target"] for row in self.rows]
+        while i < len(lines) and lines[i] != "Skipped:" and not SCAN_SUMMARY.match(lines[i]):
+            owner = next((t for t in targets if lines[i].startswith(t + ": ")), None)
+            if owner is None:
+                raise AssertionError(f"unexpected table line {lines[i]!r} in\n{text}")
+            self.reasons[owner] = lines[i][len(owner) + 2:]
+            i += 1
+        self.skipped = {}  # target -> reason
+        if i < len(lines) and lines[i] == "Skipped:":
+            i += 1
+            while i < len(lines) and SKIPPED_ROW.match(lines[i]):
+                match = SKIPPED_ROW.match(lines[i])
+                self.skipped[match.group("target")] = match.group("reason")
+                i += 1
+        if i != len(lines) - 1 or not SCAN_SUMMARY.match(lines[i]):
+            raise AssertionError(f"the table does not end with its summary line:\n{text}")
+        summary = SCAN_SUMMARY.match(lines[i]).groupdict()
+        self.summary_line = lines[i]
+        self.summary = {k: int(v) for k, v in summary.items() if k not in ("interrupted", "seconds")}
+        self.summary["interrupted"] = bool(summary["interrupted"])
+        self.summary["seconds"] = float(summary["seconds"])
+
+    @property
+    def targets(self):
+        return [row["target"] for row in self.rows]
+
+    def row(self, target):
+        for row in self.rows:
+            if row["target"] == target:
+                return row
+        raise AssertionError(f"no row for {target} in {self.targets}")
+
+
+def scan_summary_counts(results):
+    """summary counts {targets, clean, leak, error} of a list of JSON run documents."""
+    statuses = [r["verdict"]["status"] for r in results]
+    return {"targets": len(results), "clean": statuses.count("clean"),
+            "leak": statuses.count("leak"), "error": statuses.count("error")}
+
+
+class ScanAssertions:
+    """Assertions for scan/batch output, mixed into a PsleakTestCase."""
+
+    def assertScanTable(self, result):
+        try:
+            return ScanTable(result.stdout)
+        except AssertionError as e:
+            self.fail(f"{e}{result.describe()}")
+
+    def assertScanDocument(self, doc, command="scan", where=""):
+        """The shape of a `psleak scan --json` / `run --targets --json` document; every
+        result a full run document; the summary agrees with the results."""
+        self.assertKeysInOrder(doc, ["schema_version", "psleak_version", "command", "modules",
+                                     "summary", "results", "skipped", "exit_code",
+                                     "duration_seconds"], where)
+        self.assertEqual(doc["schema_version"], 1, where)
+        self.assertEqual(doc["command"], command, where)
+        for result in doc["results"]:
+            self.assertRunDocument(result)
+            verdict = result["verdict"]
+            expected_codes = {"clean": (EXIT_CLEAN,), "leak": (EXIT_LEAK,)}.get(
+                verdict["status"], (EXIT_USAGE, EXIT_TARGET, EXIT_INTERNAL, EXIT_CRASHED,
+                                    EXIT_INTERRUPTED))
+            self.assertIn(verdict["exit_code"], expected_codes, where)
+        for skipped in doc["skipped"]:
+            self.assertEqual(list(skipped), ["target", "reason"], where)
+        expected = scan_summary_counts(doc["results"])
+        expected["skipped"] = len(doc["skipped"])
+        self.assertFields(doc["summary"], expected, where)
+        self.assertIsInstance(doc["summary"]["interrupted"], bool, where)
+        self.assertGreaterEqual(doc["duration_seconds"], 0, where)
