@@ -1,7 +1,9 @@
 # CPack pre-build script (CPACK_PRE_BUILD_SCRIPTS, top-level CMakeLists.txt): runs after
 # CPack has installed psleak into its staging directory, before the .deb is made.
 #   - checks that the Python module is where Debian's python3 looks for it;
-#   - gzips the man page (Debian policy 12.1), reproducibly (gzip -n: no name or time).
+#   - removes the .comment section from the stripped binaries;
+#   - gzips the man page (Debian policy 12.1), reproducibly (gzip -n: no name or time);
+#   - adds /usr/share/doc/psleak: changelog.gz, and copyright if the source has a license.
 # The CPACK_* variables come from CPackConfig.cmake.
 
 set(_root "${CPACK_TEMPORARY_DIRECTORY}${CPACK_PACKAGING_INSTALL_PREFIX}")
@@ -21,6 +23,19 @@ if(NOT _module)
   message(FATAL_ERROR "psleak: no Python module in ${_root}/${CPACK_PSLEAK_PYTHON_INSTALL_DIR}")
 endif()
 
+# CPack has stripped the binaries (CPACK_STRIP_FILES); like dh_strip, drop the compiler's
+# version strings as well.
+find_program(_objcopy objcopy)
+if(_objcopy)
+  foreach(_elf "${_root}/bin/psleak" ${_module})
+    execute_process(COMMAND "${_objcopy}" --remove-section=.comment "${_elf}"
+                    RESULT_VARIABLE _status)
+    if(NOT _status EQUAL 0)
+      message(FATAL_ERROR "psleak: objcopy --remove-section=.comment ${_elf} failed")
+    endif()
+  endforeach()
+endif()
+
 # Man page.
 set(_man "${_root}/${CPACK_PSLEAK_MAN_PAGE}")
 if(EXISTS "${_man}")
@@ -33,3 +48,35 @@ if(EXISTS "${_man}")
 else()
   message(FATAL_ERROR "psleak: the man page was not installed: ${_man}")
 endif()
+
+# /usr/share/doc/psleak: the changelog Debian requires of a native package, one entry
+# for this version (string(TIMESTAMP) honours SOURCE_DATE_EPOCH), and the copyright
+# file from the source tree's license file, when there is one.
+set(_doc "${_root}/share/doc/${CPACK_DEBIAN_PACKAGE_NAME}")
+file(MAKE_DIRECTORY "${_doc}")
+file(CHMOD "${_root}/share/doc" "${_doc}" DIRECTORY_PERMISSIONS
+     OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+string(TIMESTAMP _date "%a, %d %b %Y %H:%M:%S +0000" UTC)
+file(WRITE "${_doc}/changelog"
+"${CPACK_DEBIAN_PACKAGE_NAME} (${CPACK_PACKAGE_VERSION}) unstable; urgency=medium
+
+  * psleak ${CPACK_PACKAGE_VERSION}, packaged with CPack (scripts/package_deb.sh).
+
+ -- ${CPACK_DEBIAN_PACKAGE_MAINTAINER}  ${_date}
+")
+file(REMOVE "${_doc}/changelog.gz")
+execute_process(COMMAND "${_gzip}" -9n "${_doc}/changelog" RESULT_VARIABLE _status)
+if(NOT _status EQUAL 0)
+  message(FATAL_ERROR "psleak: gzip ${_doc}/changelog failed (${_status})")
+endif()
+foreach(_license LICENSE LICENSE.txt LICENSE.md COPYING)
+  if(EXISTS "${CPACK_PSLEAK_SOURCE_DIR}/${_license}")
+    file(COPY_FILE "${CPACK_PSLEAK_SOURCE_DIR}/${_license}" "${_doc}/copyright")
+    break()
+  endif()
+endforeach()
+foreach(_file "${_man}.gz" "${_doc}/changelog.gz" "${_doc}/copyright")
+  if(EXISTS "${_file}")
+    file(CHMOD "${_file}" PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+  endif()
+endforeach()
