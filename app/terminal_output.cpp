@@ -19,6 +19,7 @@ namespace psleak::cli {
 namespace {
 
 bool gProgressShown = false;
+bool gProgressEnabled = false;  // a progress line may be drawn, by psleak or its child
 
 bool isCi() {
   const char* ci = std::getenv("CI");
@@ -44,20 +45,21 @@ std::string colorize(const std::string& line, bool color) {
       {"OK", "\033[1;32m"},      {"clean", "\033[32m"},
   };
   for (const auto& [word, code] : kWords) {
-    const std::size_t at = line.find(word);
-    if (at == std::string::npos) continue;
-    // A whole word only: "OK:" at the start, or " LEAK " in a scan row.
-    const std::size_t end = at + std::strlen(word);
-    const bool startsWord = at == 0 || line[at - 1] == ' ';
-    const bool endsWord = end == line.size() || line[end] == ' ' || line[end] == ':';
-    if (!startsWord || !endsWord) continue;
-    return line.substr(0, at) + code + word + "\033[0m" + line.substr(end);
+    // A whole word only: "OK:" at the start, or " LEAK " in a scan row (not "clean" inside
+    // a target's name, which comes first on the row).
+    for (std::size_t at = line.find(word); at != std::string::npos; at = line.find(word, at + 1)) {
+      const std::size_t end = at + std::strlen(word);
+      const bool startsWord = at == 0 || line[at - 1] == ' ';
+      const bool endsWord = end == line.size() || line[end] == ' ' || line[end] == ':';
+      if (startsWord && endsWord) return line.substr(0, at) + code + word + "\033[0m" + line.substr(end);
+    }
   }
   return line;
 }
 
 ProgressCallback progressLine(const OutputOptions& options) {
   if (options.json || !::isatty(STDERR_FILENO) || isCi()) return {};
+  gProgressEnabled = true;
   return [](int run, std::int64_t done, std::int64_t total, double seconds) {
     char line[128];
     const int n = std::snprintf(line, sizeof line, "\r\033[K  run %d: %lld/%lld calls, %.1f s",
@@ -72,7 +74,8 @@ ProgressCallback progressLine(const OutputOptions& options) {
 }
 
 void clearProgressLine() {
-  if (!gProgressShown) return;
+  // With --isolate the child draws the line: clear whenever one may be there.
+  if (!gProgressShown && !gProgressEnabled) return;
   const ssize_t written = ::write(STDERR_FILENO, "\r\033[K", 4);
   (void)written;
   gProgressShown = false;

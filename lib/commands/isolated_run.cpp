@@ -96,7 +96,7 @@ Report IsolatedCheck::finish() {
   report.durationSeconds = seconds;
   if (killedAfterInterrupt_) {
     report.verdict = errorVerdict(
-        "interrupted", fmt::format("interrupted (Ctrl-C); the target did not stop within {:g} s "
+        "interrupted", fmt::format("stopped by Ctrl-C; the target did not stop within {:g} s "
                                    "{} and its process was killed",
                                    kInterruptGraceSeconds, phase(report)));
   } else if (timedOut_) {

@@ -59,7 +59,7 @@ void PythonWorkload::call(std::int64_t times) {
 
   for (std::int64_t i = 0; i < times; ++i) {
     if (platform::interruptRequested()) {
-      throw Interrupted("interrupted (Ctrl-C) after " + std::to_string(callsMade_) + " calls");
+      throw Interrupted("stopped by Ctrl-C after " + std::to_string(callsMade_) + " calls");
     }
     PyObject* result = PyObject_Vectorcall(callable, args, nargsf, keywordNames);
     if (result) {

@@ -78,9 +78,9 @@ std::string formatFindings(const std::vector<Finding>& findings) {
 
 std::string formatTrace(const TraceReport& trace, bool rawBytes, std::size_t maxFrames) {
   std::string text = fmt::format(
-      "Allocations still live after {} traced calls: {} blocks, {}; top {} call stacks:\n",
+      "Allocations still live after {} traced calls: {} blocks, {}; top {} call stack{}:\n",
       trace.calls, trace.liveCount, formatBytes(static_cast<double>(trace.liveBytes), rawBytes, false),
-      trace.sites.size());
+      trace.sites.size(), trace.sites.size() == 1 ? "" : "s");
   int rank = 0;
   for (const TraceSite& site : trace.sites) {
     text += fmt::format("  #{} {} blocks, {} ({:.2f} blocks/call)\n", ++rank, site.count,
@@ -132,7 +132,9 @@ std::string targetName(const Report& result) {
 
 std::string formatScanRow(const Report& result, bool rawBytes) {
   std::string growth = "-";
-  if (result.verdict.status == VerdictStatus::Leak && !result.runs.empty()) {
+  const auto& kinds = result.verdict.kinds;
+  const bool memoryLeak = std::find(kinds.begin(), kinds.end(), "memory") != kinds.end();
+  if (memoryLeak && !result.runs.empty()) {
     growth = formatBytes(bytesPerCall(result.runs.back()), rawBytes);
   }
   const std::string kind = result.verdict.kind.empty() ? "-" : result.verdict.kind;

@@ -4,6 +4,8 @@ namespace psleak {
 
 int ScanReport::exitCode() const {
   if (interrupted) return static_cast<int>(ExitCode::Interrupted);
+  // Nothing checked (a typo in --include?): that must not pass CI.
+  if (results.empty()) return static_cast<int>(ExitCode::Usage);
   for (const Report& r : results) {
     if (r.verdict.status == VerdictStatus::Leak) return static_cast<int>(ExitCode::Leak);
   }

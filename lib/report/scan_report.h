@@ -23,7 +23,7 @@ struct ScanReport {
   bool interrupted = false;                // Ctrl-C: targets not yet started were left out
   double durationSeconds = 0.0;
 
-  // 130 if interrupted; else 1 if any target leaks; else 5 if any crashed or hung;
+  // 130 if interrupted; 2 if nothing was checked; else 1 if any target leaks; else 5 if any crashed or hung;
   // else the code of the first error (3 target, 2 usage, 4 internal); else 0.
   int exitCode() const;
 };

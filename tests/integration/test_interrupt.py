@@ -121,7 +121,7 @@ class RunInterrupted(InterruptTestCase):
         self.assertTrue(all(RUN_LINE.match(line) for line in lines[:-1]), where)
         self.assertEqual([int(RUN_LINE.match(line).group(1)) for line in lines[:-1]],
                          list(range(1, len(lines))), where)
-        self.assertRegex(lines[-1], r"^INTERRUPTED: interrupted \(Ctrl-C\)", where)
+        self.assertRegex(lines[-1], r"^INTERRUPTED: stopped by Ctrl-C", where)
         self.assertNotIn("psleak: error", run.stderr, where)
         self.assertLess(run.stopped_after - run.signalled_after, 10, where)
 
