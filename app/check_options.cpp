@@ -98,15 +98,7 @@ int finishBatch(const ScanReport& scan, const CheckCliOptions& cli, const Output
   if (output.json) {
     printJson(toJson(scan));
   } else {
-    const bool color = useColor(output);
-    const std::string table = formatScanTable(scan, output.rawBytes);
-    std::size_t start = 0;
-    while (start < table.size()) {
-      const std::size_t end = table.find('\n', start);
-      std::printf("%s\n", colorize(table.substr(start, end - start), color).c_str());
-      if (end == std::string::npos) break;
-      start = end + 1;
-    }
+    printColored(formatScanTable(scan, output.rawBytes), useColor(output));
     std::fflush(stdout);
   }
   if (!writeReportFiles(scan, cli, output)) return static_cast<int>(ExitCode::Usage);

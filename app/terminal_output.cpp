@@ -57,6 +57,17 @@ std::string colorize(const std::string& line, bool color) {
   return line;
 }
 
+void printColored(const std::string& text, bool color) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = text.find('\n', start);
+    const std::string line = text.substr(start, end == std::string::npos ? end : end - start);
+    std::printf("%s\n", colorize(line, color).c_str());
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+}
+
 ProgressCallback progressLine(const OutputOptions& options) {
   if (options.json || !::isatty(STDERR_FILENO) || isCi()) return {};
   gProgressEnabled = true;
@@ -103,16 +114,7 @@ void printReport(const Report& report, const OutputOptions& options) {
   }
   clearProgressLine();
   const bool color = useColor(options);
-  auto printLines = [&](const std::string& text) {
-    std::size_t start = 0;
-    while (start < text.size()) {
-      const std::size_t end = text.find('\n', start);
-      const std::string line = text.substr(start, end == std::string::npos ? end : end - start);
-      std::printf("%s\n", colorize(line, color).c_str());
-      if (end == std::string::npos) break;
-      start = end + 1;
-    }
-  };
+  auto printLines = [&](const std::string& text) { printColored(text, color); };
   if (report.verdict.kind == "interrupted") {
     // Ctrl-C: what was measured is printed above; say where it stopped.
     printLines(formatFindings(report.findings));

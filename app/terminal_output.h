@@ -25,6 +25,9 @@ bool useColor(const OutputOptions& options);
 // INTERRUPTED yellow, OK/clean green) when `color`; else unchanged.
 std::string colorize(const std::string& line, bool color);
 
+// Prints `text` to stdout line by line, each through colorize.
+void printColored(const std::string& text, bool color);
+
 // A progress line on stderr while a run's calls are made, when stderr is a terminal
 // (and not in CI). Allocation-free: it runs inside the measured window.
 ProgressCallback progressLine(const OutputOptions& options);

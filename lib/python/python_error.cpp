@@ -32,7 +32,8 @@ std::string formatTraceback(PyObject* exception) {
   return utf8(joined.get());
 }
 
-// "zlib.error" rather than tp_name's "error"; builtins keep their plain names.
+}  // namespace
+
 std::string qualifiedName(PyObject* type) {
   PyRef module = PyRef::steal(PyObject_GetAttrString(type, "__module__"));
   PyRef name = PyRef::steal(PyObject_GetAttrString(type, "__qualname__"));
@@ -45,8 +46,6 @@ std::string qualifiedName(PyObject* type) {
   if (moduleName.empty() || moduleName == "builtins" || moduleName == "__main__") return typeName;
   return moduleName + "." + typeName;
 }
-
-}  // namespace
 
 PyRef takeRaisedException() {
 #if PY_VERSION_HEX >= 0x030C0000

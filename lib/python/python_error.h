@@ -27,6 +27,9 @@ PythonException fetchException();
 // Throws InternalError for a pending exception raised by psleak's own Python calls.
 [[noreturn]] void throwInternalError(const std::string& context);
 
+// "zlib.error", "leakfix_py.Node"; builtins (and __main__) keep their plain names.
+std::string qualifiedName(PyObject* type);
+
 // str(object), or "<unprintable>" (never leaves an exception pending).
 std::string toString(PyObject* object);
 // repr(object), shortened to at most `limit` characters.

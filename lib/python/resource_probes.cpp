@@ -75,16 +75,6 @@ bool isExceptionMachinery(PyObject* object) {
   return PyFrame_Check(object) || PyTraceBack_Check(object) || PyExceptionInstance_Check(object);
 }
 
-std::string qualifiedTypeName(PyObject* object) {
-  PyTypeObject* type = Py_TYPE(object);
-  PyRef module = PyRef::steal(PyObject_GetAttrString(reinterpret_cast<PyObject*>(type), "__module__"));
-  if (!module) PyErr_Clear();
-  const std::string moduleName = module ? toString(module.get()) : std::string();
-  const std::string name = type->tp_name;
-  if (moduleName.empty() || moduleName == "builtins" || name.find('.') != std::string::npos) return name;
-  return moduleName + "." + name;
-}
-
 }  // namespace
 
 std::vector<PythonThreadInfo> listPythonThreads() {
@@ -118,7 +108,7 @@ std::vector<GarbageObject> garbageLeftBy(const std::function<void()>& call) {
   for (Py_ssize_t i = guard.start(); i < end; ++i) {
     PyObject* object = PyList_GET_ITEM(guard.garbage(), i);  // borrowed
     if (isExceptionMachinery(object)) continue;
-    objects.push_back({qualifiedTypeName(object), toRepr(object, 80)});
+    objects.push_back({qualifiedName(reinterpret_cast<PyObject*>(Py_TYPE(object))), toRepr(object, 80)});
   }
   return objects;
 }

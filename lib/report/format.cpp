@@ -145,13 +145,10 @@ std::string formatScanRow(const Report& result, bool rawBytes) {
 std::string formatScanTable(const ScanReport& scan, bool rawBytes) {
   std::string text = fmt::format("{:<40} {:<8} {:<11} {:>12} {:>10}\n", "TARGET", "VERDICT", "KIND",
                                  "GROWTH/CALL", "TIME");
-  int clean = 0, leaks = 0, errors = 0;
-  for (const Report& result : scan.results) {
-    text += formatScanRow(result, rawBytes) + "\n";
-    clean += result.verdict.status == VerdictStatus::Clean;
-    leaks += result.verdict.status == VerdictStatus::Leak;
-    errors += result.verdict.status == VerdictStatus::Error;
-  }
+  for (const Report& result : scan.results) text += formatScanRow(result, rawBytes) + "\n";
+  const int clean = scan.count(VerdictStatus::Clean);
+  const int leaks = scan.count(VerdictStatus::Leak);
+  const int errors = scan.count(VerdictStatus::Error);
   // Why each problem is one: the verdict's own line.
   for (const Report& result : scan.results) {
     if (result.verdict.status == VerdictStatus::Clean) continue;

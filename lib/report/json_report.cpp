@@ -112,13 +112,7 @@ json toJson(const RunDelta& run) {
 
 json toJson(const ScanReport& scan) {
   json results = json::array();
-  int clean = 0, leaks = 0, errors = 0;
-  for (const Report& r : scan.results) {
-    results.push_back(toJson(r));
-    if (r.verdict.status == VerdictStatus::Clean) ++clean;
-    if (r.verdict.status == VerdictStatus::Leak) ++leaks;
-    if (r.verdict.status == VerdictStatus::Error) ++errors;
-  }
+  for (const Report& r : scan.results) results.push_back(toJson(r));
   json skipped = json::array();
   for (const SkippedCallable& s : scan.skipped) skipped.push_back({{"target", s.target}, {"reason", s.reason}});
   return {
@@ -128,9 +122,9 @@ json toJson(const ScanReport& scan) {
       {"modules", scan.modules},
       {"summary",
        {{"targets", scan.results.size()},
-        {"clean", clean},
-        {"leak", leaks},
-        {"error", errors},
+        {"clean", scan.count(VerdictStatus::Clean)},
+        {"leak", scan.count(VerdictStatus::Leak)},
+        {"error", scan.count(VerdictStatus::Error)},
         {"skipped", scan.skipped.size()},
         {"interrupted", scan.interrupted}}},
       {"results", results},

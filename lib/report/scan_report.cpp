@@ -2,6 +2,12 @@
 
 namespace psleak {
 
+int ScanReport::count(VerdictStatus status) const {
+  int n = 0;
+  for (const Report& r : results) n += r.verdict.status == status ? 1 : 0;
+  return n;
+}
+
 int ScanReport::exitCode() const {
   if (interrupted) return static_cast<int>(ExitCode::Interrupted);
   // Nothing checked (a typo in --include?): that must not pass CI.

@@ -26,6 +26,9 @@ struct ScanReport {
   // 130 if interrupted; 2 if nothing was checked; else 1 if any target leaks; else 5 if any crashed or hung;
   // else the code of the first error (3 target, 2 usage, 4 internal); else 0.
   int exitCode() const;
+
+  // How many results have this verdict status.
+  int count(VerdictStatus status) const;
 };
 
 }  // namespace psleak

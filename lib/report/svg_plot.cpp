@@ -313,12 +313,9 @@ double section(std::string& svg, const Report& report, double y) {
 }
 
 std::string header(const ScanReport& scan, bool anyLeak) {
-  int leaks = 0, errors = 0, clean = 0;
-  for (const Report& report : scan.results) {
-    leaks += report.verdict.status == VerdictStatus::Leak ? 1 : 0;
-    errors += report.verdict.status == VerdictStatus::Error ? 1 : 0;
-    clean += report.verdict.status == VerdictStatus::Clean ? 1 : 0;
-  }
+  const int leaks = scan.count(VerdictStatus::Leak);
+  const int errors = scan.count(VerdictStatus::Error);
+  const int clean = scan.count(VerdictStatus::Clean);
   std::string title = "psleak " + scan.command;
   if (!scan.modules.empty()) title += fmt::format(" {}", fmt::join(scan.modules, " "));
   std::string summary = fmt::format("{} target{}: {} leak{}, {} error{}, {} clean",
