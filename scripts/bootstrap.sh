@@ -46,6 +46,7 @@ readonly PACKAGES=(
   python3-venv
   python3-pytest
   binutils        # addr2line: file:line in --trace
+  libunwind8      # --trace's fast unwinder (loaded at run time; backtrace() without it)
   librsvg2-bin    # rsvg-convert: the tests render --plot's SVG
   valgrind        # scripts/bench_hooks.py compares --trace with it
 )

@@ -99,6 +99,14 @@ std::string formatTrace(const TraceReport& trace, bool rawBytes, std::size_t max
         text += fmt::format("      {} ({})\n", frame.function, object);
       }
     }
+    shown = 0;
+    for (const TraceFrame& frame : site.pythonFrames) {
+      if (shown++ == maxFrames) {
+        text += fmt::format("      ... {} more Python frames\n", site.pythonFrames.size() - maxFrames);
+        break;
+      }
+      text += fmt::format("      py {} at {}:{}\n", frame.function, frame.file, frame.line);
+    }
   }
   if (trace.dropped > 0) {
     text += fmt::format("  ({} allocations were not recorded: the trace table was full)\n", trace.dropped);

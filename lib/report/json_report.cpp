@@ -86,10 +86,20 @@ json toJson(const TraceReport& trace) {
                         {"file", frame.file.empty() ? json(nullptr) : json(frame.file)},
                         {"line", frame.line > 0 ? json(frame.line) : json(nullptr)}});
     }
-    sites.push_back({{"count", site.count}, {"bytes", site.bytes}, {"frames", frames}});
+    json pythonFrames = json::array();
+    for (const TraceFrame& frame : site.pythonFrames) {
+      pythonFrames.push_back({{"function", frame.function},
+                              {"file", frame.file.empty() ? json(nullptr) : json(frame.file)},
+                              {"line", frame.line > 0 ? json(frame.line) : json(nullptr)}});
+    }
+    sites.push_back({{"count", site.count},
+                     {"bytes", site.bytes},
+                     {"frames", frames},
+                     {"python_frames", pythonFrames}});
   }
   return {{"calls", trace.calls},
           {"seconds", trace.seconds},
+          {"unwinder", trace.unwinder},
           {"live_count", trace.liveCount},
           {"live_bytes", trace.liveBytes},
           {"dropped", trace.dropped},
@@ -205,6 +215,7 @@ TraceReport traceFromJson(const json& object) {
   TraceReport trace;
   trace.calls = object.at("calls").get<std::int64_t>();
   trace.seconds = object.value("seconds", 0.0);
+  trace.unwinder = object.value("unwinder", "");
   trace.liveCount = object.at("live_count").get<std::int64_t>();
   trace.liveBytes = object.at("live_bytes").get<std::int64_t>();
   trace.dropped = object.at("dropped").get<std::int64_t>();
@@ -215,6 +226,10 @@ TraceReport traceFromJson(const json& object) {
     for (const json& f : s.at("frames")) {
       site.frames.push_back({text(f.at("function")), text(f.at("object")), text(f.at("file")),
                              f.at("line").is_null() ? 0 : f.at("line").get<int>()});
+    }
+    for (const json& f : s.value("python_frames", json::array())) {
+      site.pythonFrames.push_back({text(f.at("function")), "", text(f.at("file")),
+                                   f.at("line").is_null() ? 0 : f.at("line").get<int>()});
     }
     trace.sites.push_back(std::move(site));
   }

@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "psleak/platform/allocation_counters.h"
 #include "psleak/platform/symbolizer.h"
+#include "python/python_frame_recorder.h"
 
 namespace psleak {
 namespace {
@@ -16,6 +17,10 @@ struct RawSite {
   std::int64_t bytes = 0;
 };
 
+// Identical stacks come from the same call site: allocations are grouped by their raw
+// return addresses and Python frames.
+using StackKey = std::pair<std::vector<std::uintptr_t>, std::vector<platform::PythonFrameRef>>;
+
 }  // namespace
 
 TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::size_t top) {
@@ -23,6 +28,8 @@ TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::si
     throw InternalError("--trace needs psleak's allocator hooks, which are off (PSLEAK_NO_HOOKS?)");
   }
   workload.clearCaches();
+  // Before the trace starts: the recorder allocates its tables.
+  py::PythonFrameRecorder pythonFrames;
   if (!platform::startAllocationTrace(kTraceCapacity)) {
     throw InternalError("--trace: cannot map the allocation trace table");
   }
@@ -40,22 +47,23 @@ TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::si
   workload.clearCaches();
   platform::AllocationTrace trace = platform::finishAllocationTrace();
   stop.finished = true;
+  pythonFrames.stop();
 
   TraceReport report;
   report.calls = calls;
   report.seconds = seconds;
   report.dropped = static_cast<std::int64_t>(trace.dropped);
-  // Identical stacks come from the same call site: group by the raw return addresses.
-  std::map<std::vector<std::uintptr_t>, RawSite> byStack;
-  for (const platform::TracedAllocation& allocation : trace.live) {
-    RawSite& site = byStack[allocation.frames];
+  report.unwinder = platform::allocationTraceUnwinder();
+  std::map<StackKey, RawSite> byStack;
+  for (platform::TracedAllocation& allocation : trace.live) {
+    RawSite& site = byStack[{std::move(allocation.frames), std::move(allocation.pythonFrames)}];
     ++site.count;
     site.bytes += static_cast<std::int64_t>(allocation.size);
     ++report.liveCount;
     report.liveBytes += static_cast<std::int64_t>(allocation.size);
   }
-  std::vector<std::pair<const std::vector<std::uintptr_t>*, RawSite>> ranked;
-  for (const auto& [frames, site] : byStack) ranked.emplace_back(&frames, site);
+  std::vector<std::pair<const StackKey*, RawSite>> ranked;
+  for (const auto& [stack, site] : byStack) ranked.emplace_back(&stack, site);
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
     return a.second.bytes != b.second.bytes ? a.second.bytes > b.second.bytes
                                             : a.second.count > b.second.count;
@@ -64,15 +72,26 @@ TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::si
 
   // Symbolize only the frames of the sites shown.
   std::vector<std::uintptr_t> addresses;
-  for (const auto& entry : ranked) addresses.insert(addresses.end(), entry.first->begin(), entry.first->end());
+  for (const auto& entry : ranked) {
+    addresses.insert(addresses.end(), entry.first->first.begin(), entry.first->first.end());
+  }
   const auto symbols = platform::symbolize(addresses);
-  for (const auto& [frames, raw] : ranked) {
+  for (const auto& [stack, raw] : ranked) {
     TraceSite site;
     site.count = raw.count;
     site.bytes = raw.bytes;
-    for (std::uintptr_t address : *frames) {
+    for (const platform::PythonFrameRef& frame : stack->second) {
+      site.pythonFrames.push_back(py::PythonFrameRecorder::describe(frame.code, frame.line));
+    }
+    // The innermost frames are psleak's hooks and unwinder call; the first psleak frame
+    // after the target's is the call loop, and what lies beyond it (main, the C
+    // library's start-up) says nothing about the allocation.
+    for (std::uintptr_t address : stack->first) {
       const platform::SymbolizedFrame& symbol = symbols.at(address);
-      if (symbol.inPsleak) continue;  // the hooks, the unwinder call, the call loop
+      if (symbol.inPsleak) {
+        if (site.frames.empty()) continue;
+        break;
+      }
       site.frames.push_back({symbol.function, symbol.object, symbol.file, symbol.line});
     }
     report.sites.push_back(std::move(site));

@@ -10,6 +10,7 @@ __attribute__((weak)) void psleak_hooks_read(PsleakAllocationCounters*);
 __attribute__((weak)) int psleak_hooks_counting(void);
 __attribute__((weak)) void psleak_hooks_set_counting(int);
 __attribute__((weak)) int psleak_hooks_trace_start(size_t);
+__attribute__((weak)) const char* psleak_hooks_unwinder(void);
 __attribute__((weak)) size_t psleak_hooks_trace_drain(
     void (*)(const PsleakTracedAllocation*, void*), void*);
 }
@@ -37,6 +38,10 @@ bool startAllocationTrace(std::size_t capacity) {
   return psleak_hooks_trace_start(capacity) != 0;
 }
 
+std::string allocationTraceUnwinder() {
+  return psleak_hooks_unwinder != nullptr ? psleak_hooks_unwinder() : "";
+}
+
 AllocationTrace finishAllocationTrace() {
   AllocationTrace trace;
   if (psleak_hooks_trace_drain == nullptr) return trace;
@@ -46,6 +51,9 @@ AllocationTrace finishAllocationTrace() {
         TracedAllocation allocation;
         allocation.size = record->size;
         allocation.frames.assign(record->frames, record->frames + record->frameCount);
+        for (int i = 0; i < record->pythonFrameCount; ++i) {
+          allocation.pythonFrames.push_back({record->pythonFrames[i].code, record->pythonFrames[i].line});
+        }
         live->push_back(std::move(allocation));
       },
       &trace.live);

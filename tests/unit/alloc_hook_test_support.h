@@ -41,8 +41,17 @@ inline PsleakAllocationCounters readCounters() {
   return counters;
 }
 
+// What the hooks count for a live block: its usable size, and on glibc 8 bytes more for
+// a block glibc mmapped itself (the hooks read the chunk size from the block's header
+// and take off the size word; such a chunk has a second header word in front).
 inline std::int64_t usable(const void* p) {
-  return static_cast<std::int64_t>(::malloc_usable_size(const_cast<void*>(p)));
+  const auto size = static_cast<std::int64_t>(::malloc_usable_size(const_cast<void*>(p)));
+#if defined(__GLIBC__) && !defined(PSLEAK_HOOKS_FORCE_DLSYM)
+  const bool mmappedChunk = p != nullptr && (static_cast<const std::size_t*>(p)[-1] & 2) != 0;
+  return mmappedChunk ? size + 8 : size;
+#else
+  return size;
+#endif
 }
 
 // The change between two readings, comparable and printable in assertions.

@@ -1,6 +1,7 @@
 #pragma once
-// Hand-built reports for the renderer tests (JUnit, SVG): a leak, a clean target, an fd
-// leak, a crash after some runs, a target error before any run, and a scan of them all.
+// Hand-built reports for the renderer tests (JUnit, SVG, JSON, text): a leak, a clean
+// target, an fd leak, a crash after some runs, a target error before any run, a scan of
+// them all, and a --trace result.
 
 #include <cstdint>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "report/report.h"
 #include "report/scan_report.h"
+#include "report/trace_report.h"
 
 namespace psleak::samples {
 
@@ -127,6 +129,25 @@ inline ScanReport scan() {
                   {"leakfix:leak_n", "needs arguments (n, <size>=0) & more"}};
   scan.durationSeconds = 3.5;
   return scan;
+}
+
+// A --trace result: one site, 100 blocks a call, two native and two Python frames.
+inline TraceReport trace() {
+  TraceReport report;
+  report.calls = 100;
+  report.seconds = 0.25;
+  report.unwinder = "libunwind";
+  report.liveCount = 100;
+  report.liveBytes = 102400;
+  TraceSite site;
+  site.count = 100;
+  site.bytes = 102400;
+  site.frames = {{"leak_malloc_1k", "/x/leakfix.so", "leakfix.c", 71},
+                 {"PyObject_Vectorcall", "/usr/lib/libpython3.11.so.1.0", "", 0}};
+  site.pythonFrames = {{"_grow_deeper", "", "/x/leakfix_py.py", 66},
+                       {"leak_nested", "", "/x/leakfix_py.py", 71}};
+  report.sites.push_back(site);
+  return report;
 }
 
 }  // namespace psleak::samples

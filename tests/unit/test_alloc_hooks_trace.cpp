@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <cstring>
+#include <algorithm>
+#include <string>
 #include <thread>
 
 #include "alloc_hook_test_support.h"
@@ -385,6 +387,81 @@ TEST(AllocHookTraceCpp, StartAndFinishThroughTheCppReader) {
   const platform::AllocationTrace again = platform::finishAllocationTrace();
   EXPECT_TRUE(again.live.empty());
   EXPECT_EQ(again.dropped, 0u);
+}
+
+// A stand-in for the Python frame recorder: two frames, the inner one's line advancing
+// with every allocation, so that each allocation has a stack of its own.
+const int gFakeOuterCode = 0;
+const int gFakeInnerCode = 0;
+int gFakeLine = 0;
+int fakePythonFrames(PsleakPythonFrame* out, int max) {
+  if (max < 2) return 0;
+  out[0] = PsleakPythonFrame{&gFakeInnerCode, ++gFakeLine};
+  out[1] = PsleakPythonFrame{&gFakeOuterCode, 7};
+  return 2;
+}
+
+TEST_F(AllocHookTrace, PythonFramesReaderIsCopiedIntoEveryRecord) {
+  std::size_t sizes[10];
+  for (int i = 0; i < 10; ++i) sizes[i] = 24;
+  void* blocks[10] = {};
+  gFakeLine = 100;
+
+  psleak_hooks_set_python_frames_reader(fakePythonFrames);
+  const int started = psleak_hooks_trace_start(1 << 12);
+  psleak_test_trace_site_ten(blocks, sizes);
+  psleak_hooks_set_python_frames_reader(nullptr);
+  const std::size_t dropped = psleak_hooks_trace_drain(collect, &collected_);
+
+  ASSERT_EQ(started, 1);
+  EXPECT_EQ(dropped, 0u);
+  bool linesSeen[10] = {};
+  for (int i = 0; i < 10; ++i) {
+    const PsleakTracedAllocation* record = findRecord(collected_, blocks[i]);
+    ASSERT_NE(record, nullptr) << "block " << i;
+    ASSERT_EQ(record->pythonFrameCount, 2) << "block " << i;
+    EXPECT_EQ(record->pythonFrames[0].code, &gFakeInnerCode);
+    EXPECT_EQ(record->pythonFrames[1].code, &gFakeOuterCode);
+    EXPECT_EQ(record->pythonFrames[1].line, 7);
+    const int line = record->pythonFrames[0].line;
+    ASSERT_TRUE(line > 100 && line <= 110) << line;
+    EXPECT_FALSE(linesSeen[line - 101]) << "two blocks recorded with line " << line;
+    linesSeen[line - 101] = true;
+    EXPECT_TRUE(framesInclude(record->frames, record->frameCount, "psleak_test_trace_site_ten"));
+  }
+  for (void* block : blocks) vFree(block);
+}
+
+TEST_F(AllocHookTrace, SameStackIsStoredOnceAndSharedByItsAllocations) {
+  constexpr int kBlocks = 2000;
+  static void* blocks[kBlocks];
+  const int started = psleak_hooks_trace_start(1 << 14);
+  psleak_test_trace_site_many(blocks, kBlocks);
+  const std::size_t dropped = psleak_hooks_trace_drain(collect, &collected_);
+
+  ASSERT_EQ(started, 1);
+  EXPECT_EQ(dropped, 0u);
+  ASSERT_EQ(collected_.count, kBlocks);
+  const PsleakTracedAllocation& first = collected_.records[0];
+  EXPECT_EQ(first.pythonFrameCount, 0);
+  EXPECT_TRUE(framesInclude(first.frames, first.frameCount, "psleak_test_trace_site_many"));
+  // One loop, one call site: every block has the same stack, frame for frame.
+  for (int i = 1; i < collected_.count; ++i) {
+    const PsleakTracedAllocation& record = collected_.records[i];
+    ASSERT_EQ(record.frameCount, first.frameCount) << "record " << i;
+    EXPECT_TRUE(std::equal(record.frames, record.frames + record.frameCount, first.frames))
+        << "record " << i;
+  }
+  for (void* block : blocks) vFree(block);
+}
+
+TEST(AllocHookUnwinder, LibunwindWhenItLoads) {
+  // The test runs without PSLEAK_UNWINDER, so libunwind is chosen wherever it loads.
+  void* library = ::dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+  const std::string expected = library ? "libunwind" : "backtrace";
+  if (library) ::dlclose(library);
+  if (::getenv("PSLEAK_UNWINDER")) GTEST_SKIP() << "PSLEAK_UNWINDER is set";
+  EXPECT_EQ(psleak_hooks_unwinder(), expected);
 }
 
 TEST(AllocHookTraceCpp, NotStartedWhileCountingIsOff) {

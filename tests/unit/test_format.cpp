@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "report/report.h"
+#include "report_samples.h"
 
 namespace psleak {
 namespace {
@@ -164,6 +165,37 @@ TEST(FormatFindings, LeaksFirstThenWarningsWithIndentedItems) {
             "WARNING: 1 native thread running before the call ended during it\n"
             "    thread 42 'worker'\n");
   EXPECT_EQ(formatFindings({}), "");
+}
+
+}  // namespace
+}  // namespace psleak
+
+namespace psleak {
+namespace {
+
+TEST(FormatTrace, NativeFramesThenPythonFramesInnermostFirst) {
+  const TraceReport trace = samples::trace();
+  EXPECT_EQ(formatTrace(trace, false),
+            "Allocations still live after 100 traced calls: 100 blocks, 100.0 KiB; top 1 call stack:\n"
+            "  #1 100 blocks, 100.0 KiB (1.00 blocks/call)\n"
+            "      leak_malloc_1k at leakfix.c:71 (leakfix.so)\n"
+            "      PyObject_Vectorcall (libpython3.11.so.1.0)\n"
+            "      py _grow_deeper at /x/leakfix_py.py:66\n"
+            "      py leak_nested at /x/leakfix_py.py:71\n");
+}
+
+TEST(FormatTrace, LongStacksAreCutAtMaxFrames) {
+  TraceReport trace;
+  trace.calls = 1;
+  TraceSite site;
+  site.count = 1;
+  site.bytes = 16;
+  site.frames.assign(5, TraceFrame{"f", "/lib/a.so", "", 0});
+  site.pythonFrames.assign(4, TraceFrame{"g", "", "m.py", 3});
+  trace.sites.push_back(site);
+  const std::string text = formatTrace(trace, true, 2);
+  EXPECT_NE(text.find("      ... 3 more frames\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("      ... 2 more Python frames\n"), std::string::npos) << text;
 }
 
 }  // namespace

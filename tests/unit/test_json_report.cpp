@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/version.h"
+#include "report_samples.h"
 
 namespace psleak {
 namespace {
@@ -199,6 +200,55 @@ TEST(JsonReport, ExpressionTargetHasNullSpec) {
   EXPECT_EQ(doc["target"]["expect_exception"], "ValueError");
   EXPECT_EQ(doc["target"]["kwargs"], json::object());
   EXPECT_EQ(doc["verdict"]["exit_code"], 2);
+}
+
+}  // namespace
+}  // namespace psleak
+
+namespace psleak {
+namespace {
+
+TEST(JsonReport, TraceSitesCarryNativeAndPythonFrames) {
+  Report report = leakReport();
+  report.trace = samples::trace();
+  const json trace = roundTrip(report).at("trace");
+  EXPECT_EQ(trace.at("unwinder"), "libunwind");
+  const json& site = trace.at("sites").at(0);
+  EXPECT_EQ(site.at("frames").at(0).at("function"), "leak_malloc_1k");
+  EXPECT_EQ(site.at("frames").at(0).at("line"), 71);
+  EXPECT_TRUE(site.at("frames").at(1).at("file").is_null());
+  EXPECT_EQ(site.at("python_frames"),
+            json::parse(R"([{"function": "_grow_deeper", "file": "/x/leakfix_py.py", "line": 66},
+                            {"function": "leak_nested", "file": "/x/leakfix_py.py", "line": 71}])"));
+}
+
+TEST(JsonReport, TraceReadsBackWhatItWrote) {
+  Report report = leakReport();
+  report.trace = samples::trace();
+  const Report back = reportFromJson(toJson(report));
+  ASSERT_TRUE(back.trace.has_value());
+  EXPECT_EQ(back.trace->unwinder, "libunwind");
+  ASSERT_EQ(back.trace->sites.size(), 1u);
+  const TraceSite& site = back.trace->sites[0];
+  ASSERT_EQ(site.pythonFrames.size(), 2u);
+  EXPECT_EQ(site.pythonFrames[1].function, "leak_nested");
+  EXPECT_EQ(site.pythonFrames[1].file, "/x/leakfix_py.py");
+  EXPECT_EQ(site.pythonFrames[1].line, 71);
+  EXPECT_EQ(site.frames[0].file, "leakfix.c");
+  EXPECT_EQ(toJson(back).dump(), toJson(report).dump());
+}
+
+TEST(JsonReport, TraceWithoutPythonFramesReadsBack) {
+  // A document written before python_frames existed still reads.
+  Report report = leakReport();
+  report.trace = samples::trace();
+  nlohmann::ordered_json document = toJson(report);
+  document["trace"]["sites"][0].erase("python_frames");
+  document["trace"].erase("unwinder");
+  const Report back = reportFromJson(document);
+  ASSERT_TRUE(back.trace.has_value());
+  EXPECT_TRUE(back.trace->sites[0].pythonFrames.empty());
+  EXPECT_EQ(back.trace->unwinder, "");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace psleak::platform {
@@ -25,9 +26,20 @@ bool allocationHooksActive() noexcept;
 // measures with allocator statistics and /proc alone. Call before the interpreter starts.
 void stopAllocationCounting() noexcept;
 
+// A Python frame as the hooks recorded it: a code object (kept alive by the recorder)
+// and the line it was executing.
+struct PythonFrameRef {
+  const void* code = nullptr;
+  int line = 0;
+  bool operator<(const PythonFrameRef& other) const {
+    return code != other.code ? code < other.code : line < other.line;
+  }
+};
+
 struct TracedAllocation {
   std::size_t size = 0;
-  std::vector<std::uintptr_t> frames;  // return addresses, innermost first
+  std::vector<std::uintptr_t> frames;        // return addresses, innermost first
+  std::vector<PythonFrameRef> pythonFrames;  // innermost first
 };
 
 // Records the stack of every allocation from now on. False when the hooks are absent
@@ -38,6 +50,9 @@ struct AllocationTrace {
   std::vector<TracedAllocation> live;  // allocations made while tracing, still live
   std::size_t dropped = 0;             // not recorded: the table was full
 };
+
+// The native unwinder tracing uses: "libunwind" or "backtrace"; empty without hooks.
+std::string allocationTraceUnwinder();
 
 // Stops tracing and returns what was recorded and is still live.
 AllocationTrace finishAllocationTrace();

@@ -18,14 +18,27 @@ struct PsleakAllocationCounters {
   int64_t mappedBytes;  // anonymous mmap() bytes mapped and not yet unmapped
 };
 
-enum { kPsleakMaxTraceFrames = 32 };
+enum { kPsleakMaxTraceFrames = 32, kPsleakMaxPythonFrames = 16 };
+
+// A Python frame as recorded inside the hook: the code object (kept alive by whoever
+// registered the reader until the trace is drained) and the line being executed.
+struct PsleakPythonFrame {
+  const void* code;
+  int line;
+};
 
 struct PsleakTracedAllocation {
   uintptr_t address;
   size_t size;
   int frameCount;
+  int pythonFrameCount;
   uintptr_t frames[kPsleakMaxTraceFrames];  // return addresses, innermost first
+  struct PsleakPythonFrame pythonFrames[kPsleakMaxPythonFrames];  // innermost first
 };
+
+// Fills `out` with up to `max` Python frames of the calling thread, innermost first,
+// and returns how many. Called inside malloc: must not allocate or take locks.
+typedef int (*PsleakPythonFramesReader)(struct PsleakPythonFrame* out, int max);
 
 // Reads the live counters (a consistent-enough sum: exact whenever no other thread
 // allocates during the read).
@@ -39,6 +52,10 @@ int psleak_hooks_counting(void);
 // Starts recording the call stack of every allocation, in a table of `capacity` live
 // allocations mapped outside the heap. Returns 0 if the table cannot be mapped.
 int psleak_hooks_trace_start(size_t capacity);
+// Sets (or, with NULL, clears) the reader of Python frames used while recording.
+void psleak_hooks_set_python_frames_reader(PsleakPythonFramesReader reader);
+// The stack unwinder tracing uses: "libunwind" or "backtrace" (see stack_unwinder.cpp).
+const char* psleak_hooks_unwinder(void);
 // Stops recording; the table keeps what is still live.
 void psleak_hooks_trace_stop(void);
 // Visits every recorded allocation still live; returns how many could not be recorded

@@ -1,0 +1,107 @@
+"""run --trace: the traced run names the leaking site.
+
+A C fixture's leak is traced to its function and file:line (the fixture is built with
+-g); a pure-Python leak to its Python frames, innermost first. The native unwinder is
+libunwind where libunwind.so.8 loads and glibc's backtrace() with PSLEAK_UNWINDER=backtrace;
+both find the same site. Text output shows the same frames.
+"""
+
+import ctypes
+import os
+import unittest
+
+from psleak_helpers import EXIT_LEAK, PsleakTestCase, fixture_dir
+
+TRACE = ["--checks", "memory", "--trace", "--calls", "200"]
+
+
+def source_line(file_name, text):
+    """The 1-based number of the line of fixture source `file_name` containing `text`."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.path.join(here, "..", "fixtures", file_name), os.path.join(fixture_dir(), file_name)]
+    for path in candidates:
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as source:
+                for number, line in enumerate(source, start=1):
+                    if text in line:
+                        return number
+    raise AssertionError(f"{text!r} not found in {file_name}")
+
+
+def libunwind_loads():
+    try:
+        ctypes.CDLL("libunwind.so.8")
+        return True
+    except OSError:
+        return False
+
+
+class TraceTest(PsleakTestCase):
+    def trace(self, target, env=None):
+        doc = self.psleak_json("run", target, *TRACE, env=env, expected_exit=EXIT_LEAK)
+        trace = doc["trace"]
+        self.assertIsNotNone(trace, "--trace must fill the trace section")
+        self.assertEqual(trace["calls"], 200)
+        self.assertGreater(len(trace["sites"]), 0)
+        return trace
+
+    def assertNativeSite(self, trace):
+        top = trace["sites"][0]
+        where = f"top site: {top}"
+        self.assertEqual(top["count"], 200, where)  # one 1 KiB block per call
+        self.assertGreaterEqual(top["bytes"], 200 * 1024, where)
+        functions = [frame["function"] for frame in top["frames"]]
+        self.assertIn("leak_malloc_1k", functions, where)
+        frame = top["frames"][functions.index("leak_malloc_1k")]
+        self.assertTrue(frame["file"].endswith("leakfix.c"), where)
+        self.assertEqual(frame["line"], source_line("leakfix.c", "return malloc_n(1024, 1);"), where)
+        # psleak's own frames (hooks, unwinder, call loop) and what lies outside them are
+        # not shown.
+        self.assertFalse(any(f["object"].endswith("/psleak") for f in top["frames"]), where)
+        self.assertNotIn("main", functions, where)
+        # Called straight from psleak's C++ loop: no Python frame between.
+        self.assertEqual(top["python_frames"], [], where)
+
+    def test_c_leak_is_traced_to_its_function_and_line(self):
+        trace = self.trace("leakfix:leak_malloc_1k")
+        self.assertEqual(trace["unwinder"], "libunwind" if libunwind_loads() else "backtrace")
+        self.assertNativeSite(trace)
+
+    def test_backtrace_unwinder_finds_the_same_site(self):
+        trace = self.trace("leakfix:leak_malloc_1k", env={"PSLEAK_UNWINDER": "backtrace"})
+        self.assertEqual(trace["unwinder"], "backtrace")
+        self.assertNativeSite(trace)
+
+    def python_site(self, trace, function):
+        """The site holding the most blocks with `function` as its innermost Python frame
+        (the list's own storage, reallocated as it grows, is a second, smaller site)."""
+        sites = [s for s in trace["sites"] if s["python_frames"] and s["python_frames"][0]["function"] == function]
+        if not sites:
+            self.fail(f"no site with {function} as its innermost Python frame: {trace['sites']}")
+        return max(sites, key=lambda s: s["count"])
+
+    def test_python_leak_names_its_python_frames(self):
+        site = self.python_site(self.trace("leakfix_py:leak_list_growth"), "leak_list_growth")
+        frame = site["python_frames"][0]
+        self.assertTrue(frame["file"].endswith("leakfix_py.py"), site)
+        self.assertEqual(frame["line"], source_line("leakfix_py.py", "_growth.append(object())"), site)
+        self.assertEqual(site["count"], 200, site)
+
+    def test_nested_python_frames_innermost_first(self):
+        site = self.python_site(self.trace("leakfix_py:leak_nested"), "_grow_deeper")
+        frames = site["python_frames"]
+        self.assertEqual([f["function"] for f in frames[:2]], ["_grow_deeper", "leak_nested"], site)
+        self.assertEqual(frames[0]["line"], source_line("leakfix_py.py", "# the leaking line of leak_nested"))
+        self.assertEqual(frames[1]["line"], source_line("leakfix_py.py", "    _grow_deeper()"))
+
+    def test_text_output_shows_native_and_python_frames(self):
+        result = self.psleak("run", "leakfix_py:leak_nested", *TRACE, "--trace-top", "3")
+        self.assertExitCode(result, EXIT_LEAK)
+        line = source_line("leakfix_py.py", "# the leaking line of leak_nested")
+        self.assertRegex(result.stdout, rf"py _grow_deeper at \S*leakfix_py\.py:{line}\n")
+        result = self.psleak("run", "leakfix:leak_malloc_1k", *TRACE)
+        self.assertRegex(result.stdout, r"leak_malloc_1k at \S*leakfix\.c:\d+ \(leakfix\.")
+
+
+if __name__ == "__main__":
+    unittest.main()
