@@ -8,9 +8,11 @@
 #include <sys/mman.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <thread>
 
 #include "alloc_hook_test_support.h"
 #include "psleak/platform/allocation_counters.h"
@@ -169,11 +171,12 @@ TEST(AllocHookCounters, BlocksLeftByThreadsAreCountedAndFreedFromAnotherThread) 
   EXPECT_EQ(freed - start, kNoChange);
 }
 
-// More threads than the hooks have private counter slots (1024): the rest share one
-// slot updated atomically, concurrently. Each thread leaves 3 of its 5 blocks for the
-// main thread to free.
-TEST(AllocHookCounters, ThreadsBeyondTheSlotTableStayExact) {
-  constexpr int kTotal = 1100;
+// More threads over time than the hooks' registry of live threads holds (4096): each
+// thread's counts are folded into the shared totals when it exits and its registry slot
+// is taken by a later thread. Each thread leaves 3 of its 5 blocks for the main thread
+// to free, so its exit folds counts that are not zero.
+TEST(AllocHookCounters, ThreadsBeyondTheRegistryStayExact) {
+  constexpr int kTotal = 4200;
   constexpr int kBatch = 50;
   constexpr int kLeft = 3;
   auto left = std::make_unique<std::array<std::array<void*, kLeft>, kTotal>>();
@@ -200,6 +203,54 @@ TEST(AllocHookCounters, ThreadsBeyondTheSlotTableStayExact) {
   const PsleakAllocationCounters freed = readCounters();
 
   EXPECT_EQ(allocated - start, (Delta{kTotal * kLeft, usableSum, 0}));
+  EXPECT_EQ(freed - start, kNoChange);
+}
+
+// Counting turned off by one thread stops it in every thread, at that thread's next
+// allocation, and turned on again resumes it there.
+TEST(AllocHookCounters, CountingSwitchReachesOtherThreads) {
+  std::atomic<int> step{0};
+  void* whileOff = nullptr;
+  void* whileOn = nullptr;
+  std::int64_t whileOnBytes = 0;
+  auto waitFor = [&step](int value) {
+    while (step.load() != value) std::this_thread::yield();
+  };
+  auto worker = [&](int) {
+    vFree(vMalloc(16));  // registered, on the fast path
+    step.store(1);
+    waitFor(2);
+    whileOff = vMalloc(100);
+    step.store(3);
+    waitFor(4);
+    whileOn = vMalloc(200);
+    whileOnBytes = usable(whileOn);
+    step.store(5);
+  };
+  auto controller = [&](int index) {
+    if (index == 1) {
+      worker(index);
+      return;
+    }
+    waitFor(1);
+    psleak_hooks_set_counting(0);
+    step.store(2);
+    waitFor(3);
+    psleak_hooks_set_counting(1);
+    step.store(4);
+    waitFor(5);
+  };
+  warmUpThreads(2);
+  const PsleakAllocationCounters start = readCounters();
+  runThreads(2, controller);
+  const PsleakAllocationCounters after = readCounters();
+  psleak_hooks_set_counting(0);
+  vFree(whileOff);  // never counted: freed uncounted too
+  psleak_hooks_set_counting(1);
+  vFree(whileOn);
+  const PsleakAllocationCounters freed = readCounters();
+
+  EXPECT_EQ(after - start, (Delta{1, whileOnBytes, 0}));
   EXPECT_EQ(freed - start, kNoChange);
 }
 

@@ -52,6 +52,16 @@ class SpinGuard {
   SpinLock& lock_;
 };
 
+// Each module's lock, taken around fork() (malloc_hooks.cpp registers one handler that
+// takes them in a fixed order: trace, mappings, counters -- the order in which the
+// trace's drain nests them).
+void lockTraceForFork() PSLEAK_HOOK_INTERNAL;
+void unlockTraceAfterFork() PSLEAK_HOOK_INTERNAL;
+void lockMappingsForFork() PSLEAK_HOOK_INTERNAL;
+void unlockMappingsAfterFork() PSLEAK_HOOK_INTERNAL;
+void lockCountersForFork() PSLEAK_HOOK_INTERNAL;
+void unlockCountersAfterFork() PSLEAK_HOOK_INTERNAL;
+
 // Pages straight from the kernel: never the heap the hooks describe, never the mmap
 // hook (which would count them as the target's mappings).
 // With `populate`, the pages are faulted in at once.

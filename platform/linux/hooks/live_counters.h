@@ -1,12 +1,19 @@
 #pragma once
-// Live block and byte counters, updated on every malloc and free.
+// Live block and byte counters, updated on every malloc and free, and the hooks' mode
+// as each thread sees it.
 //
-// Each thread owns a slot (claimed once, never released) and updates it with a plain
-// relaxed load and store: no locked instruction on the hot path. Threads beyond
-// kPrivateSlots share the last slot, updated with atomic read-modify-write. A reader
-// sums the slots. Slots are statically allocated and a thread's pointer to its slot is
-// a trivially destructible thread-local, so counting works before main and at thread
-// exit (glibc frees a thread's cache after its destructors have run).
+// Every thread counts into its own thread-local ThreadCounters with plain adds: no
+// locked instruction, no pointer to follow. A thread registers them on its first
+// allocation (so that a reader can find and sum them) and, at its exit, folds them into
+// the shared totals and unregisters. The thread-local block also holds the thread's copy
+// of the global mode, kept up to date by setMode(), so that the common case -- a
+// registered thread, counting, not tracing -- is one compare of a thread-local byte.
+// Threads that cannot register (the registry is full, the thread is exiting, or it is
+// registering right now) count into the shared totals with atomic adds instead.
+//
+// Thread-locals here are trivially destructible and constant-initialized, so all this
+// works before main, in every thread, and at thread exit (glibc frees a thread's
+// malloc cache after its thread-specific destructors have run).
 
 #include <atomic>
 #include <cstdint>
@@ -15,36 +22,43 @@
 
 namespace psleak::hooks {
 
-struct alignas(64) CounterSlot {
-  std::atomic<std::int64_t> blocks{0};
-  std::atomic<std::int64_t> bytes{0};  // countedSize() of the blocks
+enum ThreadModeBits : std::uint8_t {
+  kThreadRegistered = 0x80,  // with the low bits: the global mode, as this thread sees it
+  kThreadShared = 0x40,      // counts into the shared totals (read gMode for the rest)
+  // 0: new, not registered yet
 };
+constexpr std::uint8_t kThreadFastMode = kThreadRegistered | kModeCounting;
 
-constexpr unsigned kPrivateSlots = 1024;
-// The last one is shared.
-extern CounterSlot gCounterSlots[kPrivateSlots + 1] PSLEAK_HOOK_INTERNAL;
-extern __thread CounterSlot* tCounterSlot PSLEAK_HOOK_INTERNAL
+struct ThreadCounters {
+  std::atomic<std::uint8_t> mode;
+  // Written only by the owning thread, with plain adds; read by others with
+  // __atomic_load_n (8-byte aligned, so never torn).
+  std::int64_t blocks;
+  std::int64_t bytes;  // countedSize() of the blocks
+};
+extern __thread ThreadCounters tCounters PSLEAK_HOOK_INTERNAL
     __attribute__((tls_model("initial-exec")));
 
-// The first update of a thread (which claims its slot) and every update of a thread
-// on the shared slot.
-void countSlow(std::int64_t blocks, std::int64_t bytes) PSLEAK_HOOK_INTERNAL;
-
-inline void count(std::int64_t blocks, std::int64_t bytes) {
-  CounterSlot* slot = tCounterSlot;
-  // One unsigned compare says both "claimed" and "private": a null or shared slot
-  // falls outside the private range.
-  const std::uintptr_t offset =
-      reinterpret_cast<std::uintptr_t>(slot) - reinterpret_cast<std::uintptr_t>(gCounterSlots);
-  if (__builtin_expect(offset < kPrivateSlots * sizeof(CounterSlot), 1)) {
-    slot->blocks.store(slot->blocks.load(std::memory_order_relaxed) + blocks,
-                       std::memory_order_relaxed);
-    slot->bytes.store(slot->bytes.load(std::memory_order_relaxed) + bytes,
-                      std::memory_order_relaxed);
-  } else {
-    countSlow(blocks, bytes);
-  }
+inline bool onFastPath() {
+  return tCounters.mode.load(std::memory_order_relaxed) == kThreadFastMode;
 }
+
+// Only on the fast path (onFastPath() just returned true).
+inline void countFast(std::int64_t blocks, std::int64_t bytes) {
+  tCounters.blocks += blocks;
+  tCounters.bytes += bytes;
+}
+
+// The mode this thread works in now (registering it first if it is new), without the
+// thread bits: the kModeBits.
+std::uint8_t currentMode() PSLEAK_HOOK_INTERNAL;
+
+// Counts on any path (after currentMode() said counting is on).
+void count(std::int64_t blocks, std::int64_t bytes) PSLEAK_HOOK_INTERNAL;
+
+// Sets bits `set` and clears bits `clear` of the global mode, and of every registered
+// thread's copy of it. Other threads see the change at their next allocation.
+void changeMode(std::uint8_t set, std::uint8_t clear) PSLEAK_HOOK_INTERNAL;
 
 struct CounterTotals {
   std::int64_t blocks = 0;

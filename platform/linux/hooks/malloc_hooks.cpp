@@ -10,11 +10,12 @@
 //   exit (thread-locals are trivially destructible) and across fork (pthread_atfork);
 // - no recursion: the stack unwinder may allocate, so tracing is guarded per thread.
 //
-// The common case (counting, not tracing) is kept short: one load of the mode, one
-// compare, the block's size from its header, two plain counter updates. Everything
-// else is in the out-of-line slow paths.
+// The common case (a registered thread, counting, not tracing) is kept short: one
+// compare of the thread's mode byte, the block's size from its header, two plain adds
+// to thread-local counters. Everything else is in the out-of-line slow paths.
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,43 +33,56 @@ std::atomic<std::uint8_t> gMode{kModeCounting};
 
 namespace {
 
-__attribute__((noinline)) void recordAllocationSlow(void* p, std::uint8_t mode) {
-  if (!p || !(mode & kModeCounting)) return;
+__attribute__((noinline)) void recordAllocationSlow(void* p) {
+  const std::uint8_t m = currentMode();
+  if (!p || !(m & kModeCounting)) return;
   const size_t size = countedSize(p);
   count(1, static_cast<int64_t>(size));
-  if (mode & kModeRecording) traceAllocation(p, size - kCountedOverheadPerBlock);
+  if (m & kModeRecording) traceAllocation(p, size - kCountedOverheadPerBlock);
 }
 
-__attribute__((noinline)) void recordReleaseSlow(void* p, std::uint8_t mode) {
-  if (!p || !(mode & kModeCounting) || isBootstrapBlock(p)) return;
+__attribute__((noinline)) void recordReleaseSlow(void* p) {
+  const std::uint8_t m = currentMode();
+  if (!p || !(m & kModeCounting) || isBootstrapBlock(p)) return;
   count(-1, -static_cast<int64_t>(countedSize(p)));
-  if (mode & kModeTraceTable) traceForget(p);
+  if (m & kModeTraceTable) traceForget(p);
 }
 
 inline void recordAllocation(void* p) {
-  const std::uint8_t m = mode();
-  if (__builtin_expect(m == kModeCounting && p != nullptr, 1)) {
-    count(1, static_cast<int64_t>(countedSize(p)));
+  if (__builtin_expect(onFastPath() && p != nullptr, 1)) {
+    countFast(1, static_cast<int64_t>(countedSize(p)));
   } else {
-    recordAllocationSlow(p, m);
+    recordAllocationSlow(p);
   }
 }
 
 // A free is recorded before the C library sees it: once freed, the address can be
 // handed to another thread.
 inline void recordRelease(void* p) {
-  const std::uint8_t m = mode();
-  if (__builtin_expect(m == kModeCounting && p != nullptr && !isBootstrapBlock(p), 1)) {
-    count(-1, -static_cast<int64_t>(countedSize(p)));
+  if (__builtin_expect(onFastPath() && p != nullptr && !isBootstrapBlock(p), 1)) {
+    countFast(-1, -static_cast<int64_t>(countedSize(p)));
   } else {
-    recordReleaseSlow(p, m);
+    recordReleaseSlow(p);
   }
 }
 
-__attribute__((constructor)) void readEnvironment() {
+void lockAllForFork() {
+  lockTraceForFork();
+  lockMappingsForFork();
+  lockCountersForFork();
+}
+void unlockAllAfterFork() {
+  unlockCountersAfterFork();
+  unlockMappingsAfterFork();
+  unlockTraceAfterFork();
+}
+
+__attribute__((constructor)) void initHooks() {
+  // A child forked while another thread held a lock must not inherit it held.
+  pthread_atfork(lockAllForFork, unlockAllAfterFork, unlockAllAfterFork);
   const char* off = getenv("PSLEAK_NO_HOOKS");
   if (off && off[0] && !(off[0] == '0' && off[1] == '\0')) {
-    gMode.fetch_and(static_cast<std::uint8_t>(~kModeCounting), std::memory_order_relaxed);
+    changeMode(0, kModeCounting);
   }
 }
 
@@ -98,7 +112,7 @@ PSLEAK_HOOK void* realloc(void* old, size_t size) {
   if (!old) return malloc(size);
   // Account for the old block only once the outcome is known: a failed realloc leaves
   // it allocated. Tracing drops it first, since a successful one frees the address.
-  const std::uint8_t m = mode();
+  const std::uint8_t m = currentMode();
   const bool counted = (m & kModeCounting) && !isBootstrapBlock(old);
   const size_t oldSize = counted ? countedSize(old) : 0;
   const bool wasTraced = counted && (m & kModeTraceTable) && traceForget(old);
@@ -168,9 +182,9 @@ PSLEAK_HOOK void psleak_hooks_read(PsleakAllocationCounters* counters) {
 
 PSLEAK_HOOK void psleak_hooks_set_counting(int enabled) {
   if (enabled) {
-    gMode.fetch_or(kModeCounting, std::memory_order_relaxed);
+    changeMode(kModeCounting, 0);
   } else {
-    gMode.fetch_and(static_cast<std::uint8_t>(~kModeCounting), std::memory_order_relaxed);
+    changeMode(0, kModeCounting);
   }
 }
 

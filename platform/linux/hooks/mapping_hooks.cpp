@@ -80,16 +80,12 @@ size_t removeRangeLocked(uintptr_t start, size_t length) {
   return removed;
 }
 
-void lockForFork() { gMapLock.lock(); }
-void unlockAfterFork() { gMapLock.unlock(); }
-
-__attribute__((constructor)) void registerForkHandlers() {
-  pthread_atfork(lockForFork, unlockAfterFork, unlockAfterFork);
-}
-
 }  // namespace
 
 int64_t mappedBytes() { return gMappedBytes.load(std::memory_order_relaxed); }
+
+void lockMappingsForFork() { gMapLock.lock(); }
+void unlockMappingsAfterFork() { gMapLock.unlock(); }
 
 }  // namespace psleak::hooks
 

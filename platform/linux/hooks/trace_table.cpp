@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "psleak/platform/allocation_hooks_abi.h"
+#include "live_counters.h"
 #include "stack_unwinder.h"
 
 namespace psleak::hooks {
@@ -134,14 +135,6 @@ void unmapTable(const TraceTable& table) {
   unmapPages(table.stacks, kStackCapacity * sizeof(StackEntry));
 }
 
-void lockForFork() { gTraceLock.lock(); }
-void unlockAfterFork() { gTraceLock.unlock(); }
-
-__attribute__((constructor)) void registerForkHandlers() {
-  // A child forked while another thread held the lock must not inherit it held.
-  pthread_atfork(lockForFork, unlockAfterFork, unlockAfterFork);
-}
-
 }  // namespace
 
 void traceAllocation(void* p, size_t size) {
@@ -164,6 +157,9 @@ bool traceForget(void* p) {
   return eraseLocked(reinterpret_cast<uintptr_t>(p));
 }
 
+void lockTraceForFork() { gTraceLock.lock(); }
+void unlockTraceAfterFork() { gTraceLock.unlock(); }
+
 }  // namespace psleak::hooks
 
 using namespace psleak::hooks;
@@ -183,7 +179,7 @@ PSLEAK_HOOK int psleak_hooks_trace_start(size_t capacity) {
   SpinGuard guard(gTraceLock);
   if (gTrace.live) unmapTable(gTrace);  // a trace started twice: the newer one wins
   gTrace = table;
-  gMode.fetch_or(kModeTraceTable | kModeRecording, std::memory_order_release);
+  changeMode(kModeTraceTable | kModeRecording, 0);
   return 1;
 }
 
@@ -194,7 +190,7 @@ PSLEAK_HOOK void psleak_hooks_set_python_frames_reader(PsleakPythonFramesReader 
 PSLEAK_HOOK const char* psleak_hooks_unwinder(void) { return unwinderName(); }
 
 PSLEAK_HOOK void psleak_hooks_trace_stop(void) {
-  gMode.fetch_and(static_cast<std::uint8_t>(~kModeRecording), std::memory_order_release);
+  changeMode(0, kModeRecording);
 }
 
 PSLEAK_HOOK size_t psleak_hooks_trace_drain(void (*visit)(const PsleakTracedAllocation*, void*),
@@ -204,8 +200,7 @@ PSLEAK_HOOK size_t psleak_hooks_trace_drain(void (*visit)(const PsleakTracedAllo
   TraceTable table;
   {
     SpinGuard guard(gTraceLock);
-    gMode.fetch_and(static_cast<std::uint8_t>(~(kModeRecording | kModeTraceTable)),
-                    std::memory_order_release);
+    changeMode(0, kModeRecording | kModeTraceTable);
     table = gTrace;
     gTrace = TraceTable{};
   }
