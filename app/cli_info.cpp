@@ -1,10 +1,11 @@
-// `psleak info`: allocator statistics, interpreter, platform.
+// `psleak info`: allocator statistics, allocator hooks, interpreter, platform.
 
 #include <cstdio>
 
 #include "cli_commands.h"
 #include "commands/info_command.h"
 #include "core/errors.h"
+#include "psleak/platform/allocation_counters.h"
 
 namespace psleak::cli {
 namespace {
@@ -13,8 +14,11 @@ class InfoCommand : public Command {
  public:
   InfoCommand(CLI::App& parent, GlobalOptions& global) {
     app_ = parent.add_subcommand(
-        "info", "Show the allocator's statistics now, the embedded interpreter and the platform");
+        "info",
+        "Show the allocator's statistics now, psleak's allocator hooks, the embedded "
+        "interpreter and the platform");
     addInterpreterOptions(*app_, interpreter_);
+    app_->add_flag("--no-hooks", noHooks_, "Show psleak with its allocation counters off");
     addOutputOptions(*app_, global.output);
   }
 
@@ -22,6 +26,7 @@ class InfoCommand : public Command {
 
   int execute(const GlobalOptions& global) override {
     try {
+      if (noHooks_) platform::stopAllocationCounting();
       const nlohmann::ordered_json info = collectInfo(interpreter_);
       if (global.output.json) {
         printJson(info);
@@ -48,6 +53,7 @@ class InfoCommand : public Command {
  private:
   CLI::App* app_ = nullptr;
   py::InterpreterOptions interpreter_;
+  bool noHooks_ = false;
 };
 
 }  // namespace

@@ -86,7 +86,9 @@ def per_call_ns(command, cwd, env):
 
 def overhead_rows(psleak, without_hooks, python, cwd):
     """(label, command prefix, environment): the hooks counting first, then baselines."""
-    base_env = dict(os.environ, PYTHONPATH=cwd)
+    # A fixed hash seed: with a random one, dict probe sequences (and so instruction
+    # counts) differ from run to run.
+    base_env = dict(os.environ, PYTHONPATH=cwd, PYTHONHASHSEED="0")
     return [
         ("psleak, hooks counting", [psleak, "python", "-c"], base_env),
         ("psleak_without_hooks (no hooks)", [without_hooks, "python", "-c"], base_env),
@@ -173,7 +175,7 @@ def section_trace(psleak, python, cwd, calls, skip_valgrind):
 
     # valgrind's own start-up and final leak check take seconds: its cost per call is the
     # difference between many calls and none, over enough calls to stand out of the noise.
-    valgrind_calls = max(calls, 50000)
+    valgrind_calls = max(calls, 300000)
     startup = min(valgrind(0) for _ in range(2))
     full = min(valgrind(valgrind_calls) for _ in range(2))
     per_call = max(full - startup, 1e-9) / valgrind_calls

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/version.h"
+#include "psleak/platform/allocation_counters.h"
 #include "psleak/platform/allocator_stats.h"
 #include "psleak/platform/process_memory.h"
 #include "psleak/platform/system_info.h"
@@ -17,6 +18,11 @@ nlohmann::ordered_json collectInfo(const py::InterpreterOptions& options) {
   const platform::AllocatorStats stats = platform::readAllocatorStats();
   const platform::ProcessMemory memory = platform::readProcessMemory();
   const platform::SystemInfo system = platform::systemInfo();
+  const std::optional<platform::AllocationCounters> counters = platform::readAllocationCounters();
+  const std::string unwinder = platform::allocationTraceUnwinder();
+  auto orNull = [&counters](std::int64_t platform::AllocationCounters::*field) {
+    return counters ? nlohmann::ordered_json(*counters.*field) : nlohmann::ordered_json(nullptr);
+  };
   return {
       {"schema_version", kJsonSchemaVersion},
       {"psleak_version", kPsleakVersion},
@@ -26,6 +32,12 @@ nlohmann::ordered_json collectInfo(const py::InterpreterOptions& options) {
         {"heap_used", stats.heapUsed},
         {"mmap_used", stats.mmapUsed},
         {"heap_total", stats.heapTotal}}},
+      {"hooks",
+       {{"counting", counters.has_value()},
+        {"live_blocks", orNull(&platform::AllocationCounters::liveBlocks)},
+        {"live_bytes", orNull(&platform::AllocationCounters::liveBytes)},
+        {"mapped_bytes", orNull(&platform::AllocationCounters::mappedBytes)},
+        {"trace_unwinder", unwinder.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(unwinder)}}},
       {"process", {{"rss", memory.rss}, {"uss", memory.uss}, {"vms", memory.vms}}},
       {"interpreter",
        {{"version", python.version},
@@ -45,6 +57,7 @@ std::string formatInfo(const nlohmann::ordered_json& info, bool rawBytes) {
     return formatBytes(value.get<double>(), rawBytes, /*signed_=*/false);
   };
   const auto& allocator = info["allocator"];
+  const auto& hooks = info["hooks"];
   const auto& process = info["process"];
   const auto& python = info["interpreter"];
   const auto& system = info["platform"];
@@ -57,6 +70,17 @@ std::string formatInfo(const nlohmann::ordered_json& info, bool rawBytes) {
     text += fmt::format("  heap_total: {}\n", bytes(allocator["heap_total"]));
   } else {
     text += "  (this C library has no statistics)\n";
+  }
+  text += "hooks:\n";
+  if (hooks["counting"].get<bool>()) {
+    text += fmt::format("  live_blocks:  {}\n  live_bytes:   {}\n  mapped_bytes: {}\n",
+                        hooks["live_blocks"].get<std::int64_t>(), bytes(hooks["live_bytes"]),
+                        bytes(hooks["mapped_bytes"]));
+  } else {
+    text += "  (not counting: --no-hooks or PSLEAK_NO_HOOKS)\n";
+  }
+  if (!hooks["trace_unwinder"].is_null()) {
+    text += fmt::format("  trace unwinder: {}\n", hooks["trace_unwinder"].get<std::string>());
   }
   text += fmt::format("process:\n  rss: {}\n  uss: {}\n  vms: {}\n", bytes(process["rss"]),
                       bytes(process["uss"]), bytes(process["vms"]));

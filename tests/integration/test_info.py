@@ -1,13 +1,14 @@
-"""`psleak info [--json]`: the allocator's statistics now, the embedded interpreter and
-the platform."""
+"""`psleak info [--json]`: the allocator's statistics now, psleak's allocator hooks, the
+embedded interpreter and the platform."""
 
 import re
 import unittest
 
 from psleak_helpers import PsleakTestCase, embedded_python, run_psleak
 
-INFO_KEYS = ["schema_version", "psleak_version", "command", "allocator", "process",
+INFO_KEYS = ["schema_version", "psleak_version", "command", "allocator", "hooks", "process",
              "interpreter", "platform"]
+HOOKS_KEYS = ["counting", "live_blocks", "live_bytes", "mapped_bytes", "trace_unwinder"]
 
 
 class InfoJson(PsleakTestCase):
@@ -34,6 +35,16 @@ class InfoJson(PsleakTestCase):
         self.assertGreater(allocator["heap_used"], 0)
         self.assertGreaterEqual(allocator["mmap_used"], 0)
         self.assertGreaterEqual(allocator["heap_total"], allocator["heap_used"])
+
+    def test_hooks(self):
+        hooks = self.doc["hooks"]
+        self.assertKeysInOrder(hooks, HOOKS_KEYS)
+        self.assertIs(hooks["counting"], True)
+        # The interpreter is up: thousands of live blocks, all counted by the hooks.
+        self.assertGreater(hooks["live_blocks"], 1000)
+        self.assertGreater(hooks["live_bytes"], hooks["live_blocks"])
+        self.assertGreaterEqual(hooks["mapped_bytes"], 0)
+        self.assertIn(hooks["trace_unwinder"], ("libunwind", "backtrace"))
 
     def test_process(self):
         process = self.doc["process"]
@@ -64,6 +75,18 @@ class InfoOptions(PsleakTestCase):
         self.assertEqual(doc["interpreter"]["allocator"], "pymalloc")
 
 
+    def test_hooks_off(self):
+        for how, args, env in (("--no-hooks", ["--no-hooks"], None),
+                               ("PSLEAK_NO_HOOKS=1", [], {"PSLEAK_NO_HOOKS": "1"})):
+            result = self.psleak("info", "--json", *args, env=env)
+            self.assertExitCode(result, 0)
+            hooks = self.assertOneJsonDocument(result)["hooks"]
+            self.assertIs(hooks["counting"], False, how)
+            self.assertIsNone(hooks["live_blocks"], how)
+            text = self.psleak("info", *args, env=env)
+            self.assertIn("  (not counting: --no-hooks or PSLEAK_NO_HOOKS)\n", text.stdout, how)
+
+
 class InfoText(PsleakTestCase):
     def test_text(self):
         result = self.psleak("info")
@@ -71,9 +94,11 @@ class InfoText(PsleakTestCase):
         self.assertEqual(result.stderr, "", result.describe())
         out = result.stdout
         self.assertRegex(out, r"^psleak \d+\.\d+\.\d+", result.describe())
-        for section in ("allocator:", "process:", "interpreter:", "platform:"):
+        for section in ("allocator:", "hooks:", "process:", "interpreter:", "platform:"):
             self.assertRegex(out, re.compile(rf"^{section}$", re.M), result.describe())
         self.assertRegex(out, re.compile(r"^  heap_used:\s+\d+(\.\d)? (B|KiB|MiB|GiB)$", re.M))
+        self.assertRegex(out, re.compile(r"^  live_blocks:\s+\d+$", re.M))
+        self.assertRegex(out, re.compile(r"^  trace unwinder: (libunwind|backtrace)$", re.M))
         self.assertRegex(out, re.compile(r"^  version:\s+3\.\d+", re.M))
         self.assertRegex(out, re.compile(r"^  allocator:\s+malloc$", re.M))
         self.assertNotIn("{", out)
