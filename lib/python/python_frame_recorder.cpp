@@ -26,6 +26,7 @@ PyFrameObject* gShadowFrames[kShadowSize];
 const void* gShadowCodes[kShadowSize];  // null: not kept alive (pin set full)
 int gDepth = 0;
 pthread_t gRecordingThread;
+PyThreadState* gRecordingThreadState = nullptr;
 std::atomic<bool> gRecording{false};
 // What was installed before us, put back afterwards (a profiler, a coverage tool).
 Py_tracefunc gPreviousProfile = nullptr;
@@ -76,6 +77,10 @@ int readShadowStack(PsleakPythonFrame* out, int max) {
   if (!gRecording.load(std::memory_order_acquire) || !pthread_equal(pthread_self(), gRecordingThread)) {
     return 0;
   }
+  // Trust the shadow stack only while our profile function is the one installed: if the
+  // target installed its own (sys.setprofile, cProfile), returns no longer reach us and
+  // the frames on it may be gone.
+  if (gRecordingThreadState->c_profilefunc != onProfileEvent) return 0;
   int count = 0;
   for (int depth = gDepth - 1; depth >= 0 && depth >= gDepth - kShadowSize && count < max; --depth) {
     const int slot = depth % kShadowSize;
@@ -104,6 +109,7 @@ PythonFrameRecorder::PythonFrameRecorder() {
   gDepth = 0;
   gRecordingThread = pthread_self();
   PyThreadState* thread = PyThreadState_Get();
+  gRecordingThreadState = thread;
   gPreviousProfile = thread->c_profilefunc;
   gPreviousProfileObject = thread->c_profileobj;
   Py_XINCREF(gPreviousProfileObject);
@@ -117,7 +123,11 @@ void PythonFrameRecorder::stop() {
   stopped_ = true;
   if (psleak_hooks_set_python_frames_reader != nullptr) psleak_hooks_set_python_frames_reader(nullptr);
   gRecording.store(false, std::memory_order_release);
-  PyEval_SetProfile(gPreviousProfile, gPreviousProfileObject);
+  // Put the previous profile function back, unless the target installed another since:
+  // that one stays.
+  if (gRecordingThreadState->c_profilefunc == onProfileEvent) {
+    PyEval_SetProfile(gPreviousProfile, gPreviousProfileObject);
+  }
   gPreviousProfile = nullptr;
   Py_CLEAR(gPreviousProfileObject);
 }

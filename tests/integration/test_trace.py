@@ -94,6 +94,13 @@ class TraceTest(PsleakTestCase):
         self.assertEqual(frames[0]["line"], source_line("leakfix_py.py", "# the leaking line of leak_nested"))
         self.assertEqual(frames[1]["line"], source_line("leakfix_py.py", "    _grow_deeper()"))
 
+    def test_target_that_replaces_the_profiler(self):
+        # Once the target's own profile function replaces psleak's, the shadow stack of
+        # Python frames is not trusted (its frames may be gone): no Python frames are
+        # recorded from then on, and nothing crashes.
+        trace = self.trace("leakfix_py:leak_under_own_profiler")
+        self.assertTrue(any(site["count"] >= 200 for site in trace["sites"]), trace["sites"])
+
     def test_text_output_shows_native_and_python_frames(self):
         result = self.psleak("run", "leakfix_py:leak_nested", *TRACE, "--trace-top", "3")
         self.assertExitCode(result, EXIT_LEAK)

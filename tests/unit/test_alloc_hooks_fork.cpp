@@ -5,6 +5,7 @@
 // as such (the deadline only turns a hang into a failure; nothing is timed).
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -100,6 +101,53 @@ TEST(AllocHookFork, ChildInheritsCountersAndCountsItsOwnWork) {
   EXPECT_EQ(waitForChild(pid), 0);
   EXPECT_EQ(parentAfterFork - atFork, kNoChange);  // fork itself allocates nothing here
   vFree(held);
+}
+
+// A thread that is registered with the hooks and holds live blocks when the parent
+// forks does not exist in the child: the child keeps its counts (the blocks are in the
+// child's copy of the heap) and the child's own new threads count exactly.
+TEST(AllocHookFork, OtherThreadsCountsSurviveInTheChild) {
+  std::atomic<int> step{0};
+  void* held[4] = {};
+  std::thread holder([&] {
+    for (void*& p : held) p = vMalloc(300);
+    step.store(1);
+    while (step.load() != 2) std::this_thread::yield();
+  });
+  while (step.load() != 1) std::this_thread::yield();
+  const PsleakAllocationCounters atFork = readCounters();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    int failures = 0;
+    if (!(readCounters() - atFork == kNoChange)) failures |= 1;
+    void* fromThread = nullptr;
+    std::int64_t bytes = 0;
+    const PsleakAllocationCounters before = readCounters();
+    pthread_t id;
+    if (::pthread_create(
+            &id, nullptr,
+            [](void* out) -> void* {
+              *static_cast<void**>(out) = vMalloc(500);
+              return nullptr;
+            },
+            &fromThread) != 0) {
+      ::_exit(64);
+    }
+    ::pthread_join(id, nullptr);
+    bytes = usable(fromThread);
+    const PsleakAllocationCounters after = readCounters();
+    // Thread start-up may allocate and free; what stays is the one block.
+    if (after.liveBlocks - before.liveBlocks < 1) failures |= 2;
+    vFree(fromThread);
+    const PsleakAllocationCounters freed = readCounters();
+    if (!(after - freed == Delta{1, bytes, 0})) failures |= 4;
+    ::_exit(failures);
+  }
+  step.store(2);
+  holder.join();
+  ASSERT_GT(pid, 0);
+  EXPECT_EQ(waitForChild(pid), 0);
+  for (void* p : held) vFree(p);
 }
 
 // A thread keeps the hooks busy (and their locks taken) while the main thread forks 20

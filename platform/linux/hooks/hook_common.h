@@ -61,6 +61,9 @@ void lockMappingsForFork() PSLEAK_HOOK_INTERNAL;
 void unlockMappingsAfterFork() PSLEAK_HOOK_INTERNAL;
 void lockCountersForFork() PSLEAK_HOOK_INTERNAL;
 void unlockCountersAfterFork() PSLEAK_HOOK_INTERNAL;
+// In a child, with the counters' locks held: folds the counters of every thread but
+// the calling one into the shared totals and forgets them.
+void forgetOtherThreadsInChild() PSLEAK_HOOK_INTERNAL;
 
 // Pages straight from the kernel: never the heap the hooks describe, never the mmap
 // hook (which would count them as the target's mappings).

@@ -112,7 +112,23 @@ CounterTotals sumCounters() {
   return totals;
 }
 
-void lockCountersForFork() { gRegistryLock.lock(); }
-void unlockCountersAfterFork() { gRegistryLock.unlock(); }
+// The key lock first: exitKey() takes it alone, never inside the registry lock.
+void lockCountersForFork() {
+  gKeyLock.lock();
+  gRegistryLock.lock();
+}
+void unlockCountersAfterFork() {
+  gRegistryLock.unlock();
+  gKeyLock.unlock();
+}
+
+void forgetOtherThreadsInChild() {
+  for (ThreadCounters*& slot : gRegistered) {
+    if (slot == nullptr || slot == &tCounters) continue;
+    gSharedBlocks.fetch_add(slot->blocks, std::memory_order_relaxed);
+    gSharedBytes.fetch_add(slot->bytes, std::memory_order_relaxed);
+    slot = nullptr;
+  }
+}
 
 }  // namespace psleak::hooks

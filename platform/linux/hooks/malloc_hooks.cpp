@@ -35,7 +35,7 @@ namespace {
 
 __attribute__((noinline)) void recordAllocationSlow(void* p) {
   const std::uint8_t m = currentMode();
-  if (!p || !(m & kModeCounting)) return;
+  if (!p || !(m & kModeCounting) || isBootstrapBlock(p)) return;
   const size_t size = countedSize(p);
   count(1, static_cast<int64_t>(size));
   if (m & kModeRecording) traceAllocation(p, size - kCountedOverheadPerBlock);
@@ -49,7 +49,7 @@ __attribute__((noinline)) void recordReleaseSlow(void* p) {
 }
 
 inline void recordAllocation(void* p) {
-  if (__builtin_expect(onFastPath() && p != nullptr, 1)) {
+  if (__builtin_expect(onFastPath() && p != nullptr && !isBootstrapBlock(p), 1)) {
     countFast(1, static_cast<int64_t>(countedSize(p)));
   } else {
     recordAllocationSlow(p);
@@ -71,15 +71,21 @@ void lockAllForFork() {
   lockMappingsForFork();
   lockCountersForFork();
 }
-void unlockAllAfterFork() {
+void unlockAllInParent() {
   unlockCountersAfterFork();
   unlockMappingsAfterFork();
   unlockTraceAfterFork();
 }
+void unlockAllInChild() {
+  // Only the forking thread lives on in the child: the others' counters are folded into
+  // the shared totals before their memory can be reused by the child's own threads.
+  forgetOtherThreadsInChild();
+  unlockAllInParent();
+}
 
 __attribute__((constructor)) void initHooks() {
   // A child forked while another thread held a lock must not inherit it held.
-  pthread_atfork(lockAllForFork, unlockAllAfterFork, unlockAllAfterFork);
+  pthread_atfork(lockAllForFork, unlockAllInParent, unlockAllInChild);
   const char* off = getenv("PSLEAK_NO_HOOKS");
   if (off && off[0] && !(off[0] == '0' && off[1] == '\0')) {
     changeMode(0, kModeCounting);

@@ -80,6 +80,14 @@ size_t removeRangeLocked(uintptr_t start, size_t length) {
   return removed;
 }
 
+// Whether `address` lies in a tracked mapping (1) or not (0).
+size_t isTrackedLocked(uintptr_t address) {
+  for (size_t i = 0; i < gMapCount; ++i) {
+    if (address >= gMapStart[i] && address < gMapStart[i] + gMapLength[i]) return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int64_t mappedBytes() { return gMappedBytes.load(std::memory_order_relaxed); }
@@ -131,7 +139,13 @@ PSLEAK_HOOK void* mremap(void* old, size_t oldLength, size_t newLength, int flag
   SpinGuard guard(gMapLock);
   void* p = reinterpret_cast<void*>(syscall(SYS_mremap, old, oldLength, newLength, flags, wanted));
   if (p != MAP_FAILED) {
-    const size_t wasTracked = removeRangeLocked(reinterpret_cast<uintptr_t>(old), oldLength);
+    // MREMAP_DONTUNMAP leaves the old range mapped (empty): it stays counted.
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+    const bool oldStays = (flags & MREMAP_DONTUNMAP) != 0;
+    const size_t wasTracked = oldStays ? isTrackedLocked(reinterpret_cast<uintptr_t>(old))
+                                       : removeRangeLocked(reinterpret_cast<uintptr_t>(old), oldLength);
     removeRangeLocked(reinterpret_cast<uintptr_t>(p), newLength);
     if (wasTracked) appendMappingLocked(reinterpret_cast<uintptr_t>(p), pageRound(newLength));
   }

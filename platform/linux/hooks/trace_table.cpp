@@ -179,7 +179,10 @@ PSLEAK_HOOK int psleak_hooks_trace_start(size_t capacity) {
   SpinGuard guard(gTraceLock);
   if (gTrace.live) unmapTable(gTrace);  // a trace started twice: the newer one wins
   gTrace = table;
-  changeMode(kModeTraceTable | kModeRecording, 0);
+  // Frees leave the table everywhere before any thread records: a block recorded by
+  // one thread and freed by another must not stay in the table.
+  changeMode(kModeTraceTable, 0);
+  changeMode(kModeRecording, 0);
   return 1;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The C interface of psleak's allocator hooks (platform/linux/malloc_hooks.cpp).
+// The C interface of psleak's allocator hooks (platform/linux/hooks/).
 //
 // The hooks are linked into the psleak executable only. Everything else reaches them
 // through these functions, declared weak by the reader (allocation_counters.cpp), so
