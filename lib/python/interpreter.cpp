@@ -103,15 +103,6 @@ class ConfigGuard {
   PyConfig config_;
 };
 
-std::string stringAttr(PyObject* module, const char* name) {
-  PyRef value = PyRef::steal(PyObject_GetAttrString(module, name));
-  if (!value) {
-    PyErr_Clear();
-    return {};
-  }
-  return toString(value.get());
-}
-
 void putCurrentDirectoryFirst() {
   std::error_code ec;
   const std::string cwd = fs::current_path(ec).string();
@@ -168,10 +159,10 @@ Interpreter::Interpreter(const InterpreterOptions& options) {
   if (options.currentDirectoryFirst) putCurrentDirectoryFirst();
 
   PyObject* sys = PyImport_AddModule("sys");  // borrowed
-  info_.version = stringAttr(sys, "version");
+  info_.version = attributeText(sys, "version");
   info_.version = info_.version.substr(0, info_.version.find(' '));
-  info_.executable = stringAttr(sys, "executable");
-  info_.prefix = stringAttr(sys, "prefix");
+  info_.executable = attributeText(sys, "executable");
+  info_.prefix = attributeText(sys, "prefix");
   info_.allocator = options.pymalloc ? "pymalloc" : "malloc";
   info_.debugBuild = PyObject_HasAttrString(sys, "gettotalrefcount");
 }

@@ -73,6 +73,15 @@ std::string toString(PyObject* object) {
   return utf8(text.get());
 }
 
+std::string attributeText(PyObject* object, const char* name) {
+  PyRef value = PyRef::steal(PyObject_GetAttrString(object, name));
+  if (!value) {
+    PyErr_Clear();
+    return {};
+  }
+  return toString(value.get());
+}
+
 std::string toRepr(PyObject* object, std::size_t limit) {
   PyRef text = PyRef::steal(PyObject_Repr(object));
   if (!text) {

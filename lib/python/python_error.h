@@ -32,6 +32,8 @@ std::string qualifiedName(PyObject* type);
 
 // str(object), or "<unprintable>" (never leaves an exception pending).
 std::string toString(PyObject* object);
+// str(object.name), or "" when there is no such attribute (the error is cleared).
+std::string attributeText(PyObject* object, const char* name);
 // repr(object), shortened to at most `limit` characters.
 std::string toRepr(PyObject* object, std::size_t limit = 200);
 

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "psleak/platform/allocation_hooks_abi.h"
-#include "python/py_ref.h"
 #include "python/python_error.h"
 
 extern "C" {
@@ -89,15 +88,6 @@ int readShadowStack(PsleakPythonFrame* out, int max) {
     ++count;
   }
   return count;
-}
-
-std::string attributeText(PyObject* object, const char* name) {
-  PyRef value = PyRef::steal(PyObject_GetAttrString(object, name));
-  if (!value) {
-    PyErr_Clear();
-    return {};
-  }
-  return toString(value.get());
 }
 
 }  // namespace

@@ -76,6 +76,23 @@ std::string formatFindings(const std::vector<Finding>& findings) {
   return text;
 }
 
+namespace {
+
+// One line per frame, at most `maxFrames` of them, then how many were left out.
+template <typename Describe>
+void appendFrames(std::string& text, const std::vector<TraceFrame>& frames, std::size_t maxFrames,
+                  const char* what, Describe describe) {
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    if (i == maxFrames) {
+      text += fmt::format("      ... {} more {}\n", frames.size() - maxFrames, what);
+      return;
+    }
+    text += "      " + describe(frames[i]) + "\n";
+  }
+}
+
+}  // namespace
+
 std::string formatTrace(const TraceReport& trace, bool rawBytes, std::size_t maxFrames) {
   std::string text = fmt::format(
       "Allocations still live after {} traced calls: {} blocks, {}; top {} call stack{}:\n",
@@ -86,27 +103,14 @@ std::string formatTrace(const TraceReport& trace, bool rawBytes, std::size_t max
     text += fmt::format("  #{} {} blocks, {} ({:.2f} blocks/call)\n", ++rank, site.count,
                         formatBytes(static_cast<double>(site.bytes), rawBytes, false),
                         static_cast<double>(site.count) / static_cast<double>(std::max<std::int64_t>(1, trace.calls)));
-    std::size_t shown = 0;
-    for (const TraceFrame& frame : site.frames) {
-      if (shown++ == maxFrames) {
-        text += fmt::format("      ... {} more frames\n", site.frames.size() - maxFrames);
-        break;
-      }
+    appendFrames(text, site.frames, maxFrames, "frames", [](const TraceFrame& frame) {
       const std::string object = frame.object.substr(frame.object.rfind('/') + 1);
-      if (!frame.file.empty()) {
-        text += fmt::format("      {} at {}:{} ({})\n", frame.function, frame.file, frame.line, object);
-      } else {
-        text += fmt::format("      {} ({})\n", frame.function, object);
-      }
-    }
-    shown = 0;
-    for (const TraceFrame& frame : site.pythonFrames) {
-      if (shown++ == maxFrames) {
-        text += fmt::format("      ... {} more Python frames\n", site.pythonFrames.size() - maxFrames);
-        break;
-      }
-      text += fmt::format("      py {} at {}:{}\n", frame.function, frame.file, frame.line);
-    }
+      return frame.file.empty() ? fmt::format("{} ({})", frame.function, object)
+                                : fmt::format("{} at {}:{} ({})", frame.function, frame.file, frame.line, object);
+    });
+    appendFrames(text, site.pythonFrames, maxFrames, "Python frames", [](const TraceFrame& frame) {
+      return fmt::format("py {} at {}:{}", frame.function, frame.file, frame.line);
+    });
   }
   if (trace.dropped > 0) {
     text += fmt::format("  ({} allocations were not recorded: the trace table was full)\n", trace.dropped);

@@ -76,26 +76,26 @@ json toJson(const Finding& finding) {
           {"items", finding.items}};
 }
 
+// A call stack's frames; native ones name their shared object, Python ones have none.
+json framesToJson(const std::vector<TraceFrame>& frames, bool withObject) {
+  json list = json::array();
+  for (const TraceFrame& frame : frames) {
+    json entry = {{"function", frame.function}};
+    if (withObject) entry["object"] = frame.object;
+    entry["file"] = frame.file.empty() ? json(nullptr) : json(frame.file);
+    entry["line"] = frame.line > 0 ? json(frame.line) : json(nullptr);
+    list.push_back(std::move(entry));
+  }
+  return list;
+}
+
 json toJson(const TraceReport& trace) {
   json sites = json::array();
   for (const TraceSite& site : trace.sites) {
-    json frames = json::array();
-    for (const TraceFrame& frame : site.frames) {
-      frames.push_back({{"function", frame.function},
-                        {"object", frame.object},
-                        {"file", frame.file.empty() ? json(nullptr) : json(frame.file)},
-                        {"line", frame.line > 0 ? json(frame.line) : json(nullptr)}});
-    }
-    json pythonFrames = json::array();
-    for (const TraceFrame& frame : site.pythonFrames) {
-      pythonFrames.push_back({{"function", frame.function},
-                              {"file", frame.file.empty() ? json(nullptr) : json(frame.file)},
-                              {"line", frame.line > 0 ? json(frame.line) : json(nullptr)}});
-    }
     sites.push_back({{"count", site.count},
                      {"bytes", site.bytes},
-                     {"frames", frames},
-                     {"python_frames", pythonFrames}});
+                     {"frames", framesToJson(site.frames, true)},
+                     {"python_frames", framesToJson(site.pythonFrames, false)}});
   }
   return {{"calls", trace.calls},
           {"seconds", trace.seconds},
@@ -211,6 +211,16 @@ Finding findingFromJson(const json& object) {
   return finding;
 }
 
+// Native frames carry "object"; Python frames have none (left empty).
+std::vector<TraceFrame> framesFromJson(const json& list) {
+  std::vector<TraceFrame> frames;
+  for (const json& f : list) {
+    frames.push_back({text(f.at("function")), f.contains("object") ? text(f.at("object")) : "",
+                      text(f.at("file")), f.at("line").is_null() ? 0 : f.at("line").get<int>()});
+  }
+  return frames;
+}
+
 TraceReport traceFromJson(const json& object) {
   TraceReport trace;
   trace.calls = object.at("calls").get<std::int64_t>();
@@ -223,14 +233,8 @@ TraceReport traceFromJson(const json& object) {
     TraceSite site;
     site.count = s.at("count").get<std::int64_t>();
     site.bytes = s.at("bytes").get<std::int64_t>();
-    for (const json& f : s.at("frames")) {
-      site.frames.push_back({text(f.at("function")), text(f.at("object")), text(f.at("file")),
-                             f.at("line").is_null() ? 0 : f.at("line").get<int>()});
-    }
-    for (const json& f : s.value("python_frames", json::array())) {
-      site.pythonFrames.push_back({text(f.at("function")), "", text(f.at("file")),
-                                   f.at("line").is_null() ? 0 : f.at("line").get<int>()});
-    }
+    site.frames = framesFromJson(s.at("frames"));
+    site.pythonFrames = framesFromJson(s.value("python_frames", json::array()));
     trace.sites.push_back(std::move(site));
   }
   return trace;

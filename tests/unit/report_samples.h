@@ -14,6 +14,16 @@
 
 namespace psleak::samples {
 
+// How many times `needle` occurs in `text`, without overlaps.
+inline std::size_t count(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (std::size_t pos = text.find(needle); pos != std::string::npos;
+       pos = text.find(needle, pos + needle.size())) {
+    ++n;
+  }
+  return n;
+}
+
 // Characters every renderer must escape, and a control character (0x01) XML 1.0 forbids.
 inline const std::string kNastyText = "bad <tag> & \"quoted\" 'single'\x01 end";
 

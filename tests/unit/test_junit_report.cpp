@@ -19,15 +19,6 @@
 namespace psleak {
 namespace {
 
-std::size_t count(const std::string& text, const std::string& needle) {
-  std::size_t n = 0;
-  for (std::size_t pos = text.find(needle); pos != std::string::npos;
-       pos = text.find(needle, pos + needle.size())) {
-    ++n;
-  }
-  return n;
-}
-
 // The value of attribute `name` in the first element `<tag ...>`.
 std::string attribute(const std::string& xml, const std::string& tag, const std::string& name) {
   const std::regex element("<" + tag + "\\s[^>]*>");
@@ -55,10 +46,10 @@ TEST(JUnitReport, StartsWithDeclarationAndTestsuites) {
   EXPECT_EQ(
       xml.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"psleak\" ", 0), 0u)
       << xml;
-  EXPECT_EQ(count(xml, "<testsuites "), 1u);
-  EXPECT_EQ(count(xml, "</testsuites>"), 1u);
-  EXPECT_EQ(count(xml, "<testsuite "), 1u);
-  EXPECT_EQ(count(xml, "</testsuite>"), 1u);
+  EXPECT_EQ(samples::count(xml, "<testsuites "), 1u);
+  EXPECT_EQ(samples::count(xml, "</testsuites>"), 1u);
+  EXPECT_EQ(samples::count(xml, "<testsuite "), 1u);
+  EXPECT_EQ(samples::count(xml, "</testsuite>"), 1u);
   EXPECT_EQ(attribute(xml, "testsuite", "name"), "psleak scan");
   EXPECT_EQ(xml.back(), '\n');
 }
@@ -87,11 +78,11 @@ TEST(JUnitReport, OneTestcasePerResultThenSkipped) {
             (std::vector<std::string>{"leakfix:leak_bytes", "leakfix:no_leak", "leakfix:leak_fd",
                                       "crashfix:segv", "nosuchmodule:f", "leakfix:Holder",
                                       "leakfix:leak_n"}));
-  EXPECT_EQ(count(xml, "<failure "), 2u);
-  EXPECT_EQ(count(xml, "</failure>"), 2u);
-  EXPECT_EQ(count(xml, "<error "), 2u);
-  EXPECT_EQ(count(xml, "</error>"), 2u);
-  EXPECT_EQ(count(xml, "<skipped "), 2u);
+  EXPECT_EQ(samples::count(xml, "<failure "), 2u);
+  EXPECT_EQ(samples::count(xml, "</failure>"), 2u);
+  EXPECT_EQ(samples::count(xml, "<error "), 2u);
+  EXPECT_EQ(samples::count(xml, "</error>"), 2u);
+  EXPECT_EQ(samples::count(xml, "<skipped "), 2u);
   EXPECT_NE(xml.find("<skipped message=\"class\"/>"), std::string::npos);
   EXPECT_NE(xml.find("<skipped message=\"needs arguments (n, &lt;size&gt;=0) &amp; more\"/>"),
             std::string::npos);
@@ -161,7 +152,7 @@ TEST(JUnitReport, ErrorCarriesMessageTracebackAndRunsSoFar) {
   EXPECT_LT(message, traceback);
   EXPECT_LT(traceback, firstRun);
   EXPECT_NE(xml.find("line 1 &lt;here&gt;"), std::string::npos);
-  EXPECT_EQ(count(xml, "<failure"), 0u);
+  EXPECT_EQ(samples::count(xml, "<failure"), 0u);
 }
 
 TEST(JUnitReport, EveryErrorKindIsAnError) {
@@ -224,7 +215,7 @@ TEST(JUnitReport, SingleReportIsASuiteOfOne) {
   EXPECT_EQ(attribute(runXml, "testsuites", "errors"), "0");
   EXPECT_EQ(attribute(runXml, "testsuites", "skipped"), "0");
   EXPECT_EQ(attribute(runXml, "testsuites", "time"), "0.750");
-  EXPECT_EQ(count(runXml, "<testcase "), 1u);
+  EXPECT_EQ(samples::count(runXml, "<testcase "), 1u);
 }
 
 TEST(JUnitReport, ExpressionAndArgumentsNameTheTestcase) {
@@ -260,7 +251,7 @@ TEST(JUnitReport, EmptyScan) {
   ScanReport scan;
   const std::string xml = toJUnitXml(scan);
   EXPECT_EQ(attribute(xml, "testsuites", "tests"), "0");
-  EXPECT_EQ(count(xml, "<testcase"), 0u);
+  EXPECT_EQ(samples::count(xml, "<testcase"), 0u);
   EXPECT_NE(xml.find("</testsuite>\n</testsuites>\n"), std::string::npos);
 }
 

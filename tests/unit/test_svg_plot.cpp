@@ -23,15 +23,6 @@ namespace {
 
 constexpr const char* kHighlight = "#d62728";
 
-std::size_t count(const std::string& text, const std::string& needle) {
-  std::size_t n = 0;
-  for (std::size_t pos = text.find(needle); pos != std::string::npos;
-       pos = text.find(needle, pos + needle.size())) {
-    ++n;
-  }
-  return n;
-}
-
 double attributeNumber(const std::string& svg, const std::string& name) {
   std::smatch match;
   const std::regex value("\\s" + name + "=\"([-0-9.]+)\"");
@@ -101,23 +92,23 @@ TEST(SvgPlot, IsAStandaloneSvgDocument) {
 }
 
 TEST(SvgPlot, OnePolylinePerMetricWithData) {
-  EXPECT_EQ(count(toSvgPlot(samples::memoryLeak()), "<polyline "), 8u);  // every metric
+  EXPECT_EQ(samples::count(toSvgPlot(samples::memoryLeak()), "<polyline "), 8u);  // every metric
   const std::string clean = toSvgPlot(samples::clean());                 // heap_used, uss, allocs
-  EXPECT_EQ(count(clean, "<polyline "), 3u);
+  EXPECT_EQ(samples::count(clean, "<polyline "), 3u);
   EXPECT_NE(clean.find(">heap_used<"), std::string::npos);
   EXPECT_NE(clean.find(">uss<"), std::string::npos);
   EXPECT_NE(clean.find(">allocs<"), std::string::npos);
   EXPECT_EQ(clean.find(">rss<"), std::string::npos);
   EXPECT_EQ(clean.find(">mmap_used<"), std::string::npos);
   // The scan: 8 + 3 + 3 + 2 (crash: heap_used, uss) + 0 (no runs).
-  EXPECT_EQ(count(toSvgPlot(samples::scan()), "<polyline "), 16u);
+  EXPECT_EQ(samples::count(toSvgPlot(samples::scan()), "<polyline "), 16u);
 }
 
 TEST(SvgPlot, OneMarkerPerRun) {
   // Each metric's series: the origin, then one point per run.
   const std::string svg = toSvgPlot(samples::clean());
-  EXPECT_EQ(count(svg, "<circle "), 3u * 2u + 1u);  // + the legend's
-  EXPECT_EQ(count(polylinePoints(svg, 0), ","), 3u);
+  EXPECT_EQ(samples::count(svg, "<circle "), 3u * 2u + 1u);  // + the legend's
+  EXPECT_EQ(samples::count(polylinePoints(svg, 0), ","), 3u);
 }
 
 TEST(SvgPlot, HighlightExactlyWhenThereIsALeak) {
@@ -134,19 +125,19 @@ TEST(SvgPlot, HighlightExactlyWhenThereIsALeak) {
 
 TEST(SvgPlot, HighlightsOnlyTheMetricsThatKeptGrowing) {
   const std::string svg = toSvgPlot(samples::memoryLeak());  // growing: heap_used, allocs
-  EXPECT_EQ(count(svg, std::string("<polyline ")), 8u);
+  EXPECT_EQ(samples::count(svg, std::string("<polyline ")), 8u);
   EXPECT_EQ(
-      count(svg, std::string("stroke=\"") + kHighlight + "\" stroke-width=\"2\" stroke-linejoin"),
+      samples::count(svg, std::string("stroke=\"") + kHighlight + "\" stroke-width=\"2\" stroke-linejoin"),
       2u);
   // Five runs each: their markers in red.
-  EXPECT_EQ(count(svg, std::string("r=\"3\" fill=\"") + kHighlight + "\""), 10u);
+  EXPECT_EQ(samples::count(svg, std::string("r=\"3\" fill=\"") + kHighlight + "\""), 10u);
   // An fd leak grows no memory metric: its verdict line and the legend are red, no series.
   const std::string fd = toSvgPlot(samples::fdLeak());
   EXPECT_EQ(
-      count(fd, std::string("stroke=\"") + kHighlight + "\" stroke-width=\"2\" stroke-linejoin"),
+      samples::count(fd, std::string("stroke=\"") + kHighlight + "\" stroke-width=\"2\" stroke-linejoin"),
       0u);
-  EXPECT_EQ(count(fd, std::string("r=\"3\" fill=\"") + kHighlight + "\""), 0u);
-  EXPECT_EQ(count(fd, std::string("fill=\"") + kHighlight + "\">LEAK: 1 file descriptor"), 1u);
+  EXPECT_EQ(samples::count(fd, std::string("r=\"3\" fill=\"") + kHighlight + "\""), 0u);
+  EXPECT_EQ(samples::count(fd, std::string("fill=\"") + kHighlight + "\">LEAK: 1 file descriptor"), 1u);
 }
 
 TEST(SvgPlot, TitlesNameTargetAndVerdict) {
@@ -175,7 +166,7 @@ TEST(SvgPlot, NoRunsGivesAPanelSayingSo) {
   const std::string svg = toSvgPlot(samples::targetError());
   EXPECT_NE(svg.find(">no runs<"), std::string::npos);
   EXPECT_NE(svg.find(">failed before run 1 (target)<"), std::string::npos);
-  EXPECT_EQ(count(svg, "<polyline "), 0u);
+  EXPECT_EQ(samples::count(svg, "<polyline "), 0u);
   expectFiniteAndInside(svg);
 }
 
@@ -183,8 +174,8 @@ TEST(SvgPlot, SingleRun) {
   Report report = samples::clean();
   report.runs.resize(1);
   const std::string svg = toSvgPlot(report);
-  EXPECT_EQ(count(svg, "<polyline "), 3u);
-  EXPECT_EQ(count(polylinePoints(svg, 0), ","), 2u);  // origin + run 1
+  EXPECT_EQ(samples::count(svg, "<polyline "), 3u);
+  EXPECT_EQ(samples::count(polylinePoints(svg, 0), ","), 2u);  // origin + run 1
   expectFiniteAndInside(svg);
 }
 
@@ -202,7 +193,7 @@ TEST(SvgPlot, AllZeroSeriesIsAFlatLine) {
     run.growth.set(Metric::Rss, 0);
   }
   const std::string svg = toSvgPlot(report);
-  EXPECT_EQ(count(svg, "<polyline "), 1u);
+  EXPECT_EQ(samples::count(svg, "<polyline "), 1u);
   const std::string points = polylinePoints(svg, 0);
   const std::regex point("[-0-9.]+,([-0-9.]+)");
   std::vector<std::string> ys;
@@ -232,7 +223,7 @@ TEST(SvgPlot, HugeValuesStayFinite) {
     run.growth.set(Metric::Uss, std::numeric_limits<std::int64_t>::min());
   }
   const std::string svg = toSvgPlot(report);
-  EXPECT_EQ(count(svg, "<polyline "), 8u);
+  EXPECT_EQ(samples::count(svg, "<polyline "), 8u);
   expectFiniteAndInside(svg);
 }
 
@@ -263,7 +254,7 @@ TEST(SvgPlot, LongTitlesAreCut) {
 TEST(SvgPlot, EmptyScanSaysSo) {
   const std::string svg = toSvgPlot(ScanReport{});
   EXPECT_NE(svg.find(">no targets were checked<"), std::string::npos);
-  EXPECT_EQ(count(svg, "<polyline "), 0u);
+  EXPECT_EQ(samples::count(svg, "<polyline "), 0u);
 }
 
 }  // namespace
