@@ -2,15 +2,14 @@
 
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <memory>
 #include <optional>
 #include <regex>
 
 #include "core/errors.h"
+#include "psleak/platform/run_program.h"
 #include "pymodule/psleak_module.h"
 #include "python/python_error.h"
 
@@ -38,17 +37,27 @@ std::optional<std::string> venvVersion(const fs::path& executable) {
   return std::nullopt;
 }
 
-// The major.minor that `executable` reports when run.
-std::string askVersion(const fs::path& executable) {
-  const std::string command =
-      "'" + executable.string() + "' -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])' 2>/dev/null";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-  if (!pipe) return {};
-  char buffer[64] = {};
-  if (!std::fgets(buffer, sizeof buffer, pipe.get())) return {};
-  std::string version(buffer);
-  while (!version.empty() && (version.back() == '\n' || version.back() == '\r')) version.pop_back();
-  return version;
+// Seconds a --python interpreter may take to say its version (a cold start on a busy
+// machine takes well under one).
+constexpr int kVersionQuestionTimeoutMs = 10000;
+
+// The major.minor that `executable` reports when run, asked without a shell: the path
+// is passed as it is, whatever quotes or spaces it holds. Throws UsageError (naming
+// `origin`) when it cannot be run, fails, hangs or answers nonsense.
+std::string askVersion(const fs::path& executable, const std::string& origin) {
+  const platform::ProgramOutput answer = platform::runProgram(
+      {executable.string(), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"},
+      kVersionQuestionTimeoutMs);
+  if (!answer.succeeded()) {
+    throw UsageError(origin + ": cannot tell which Python version this is (asked for it, it " +
+                     answer.failure + ")");
+  }
+  static const std::regex versionText(R"(^(\d+\.\d+)\s*$)");
+  std::smatch m;
+  if (!std::regex_match(answer.output, m, versionText)) {
+    throw UsageError(origin + ": cannot tell which Python version this is (it did not answer as Python does)");
+  }
+  return m[1].str();
 }
 
 // Which python executable's view of the world (sys.prefix, site-packages) to adopt.
@@ -72,8 +81,7 @@ std::string choosePythonExecutable(const InterpreterOptions& options) {
   if (::access(path.c_str(), X_OK) != 0) throw UsageError(origin + ": not an executable file");
 
   std::optional<std::string> version = venvVersion(path);
-  if (!version || version->empty()) version = askVersion(path);
-  if (version->empty()) throw UsageError(origin + ": cannot tell which Python version this is");
+  if (!version || version->empty()) version = askVersion(path, origin);
   if (*version != embeddedPythonVersion()) {
     throw UsageError(origin + ": is Python " + *version + ", but psleak embeds Python " +
                      embeddedPythonVersion() + "; use a virtual environment of Python " +

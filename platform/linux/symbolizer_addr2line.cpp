@@ -3,10 +3,12 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdio>
-#include <memory>
+#include <cstdlib>
 #include <set>
 
+#include "psleak/platform/run_program.h"
 #include "psleak/platform/symbolizer.h"
 
 namespace psleak::platform {
@@ -17,48 +19,53 @@ struct ObjectAddresses {
   std::vector<std::uintptr_t> addresses;
 };
 
-std::string shellQuote(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += (c == '\'') ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
+// Seconds one addr2line run may take: a large libpython with full debug info takes a
+// few; the trace is reported without file:line rather than never.
+constexpr int kAddr2lineTimeoutMs = 60000;
+// Addresses per addr2line run, so that its command line stays far below ARG_MAX.
+constexpr std::size_t kAddressesPerRun = 2000;
 
-std::string readLine(FILE* stream) {
-  std::string line;
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, stream)) {
-    line += buffer;
-    if (!line.empty() && line.back() == '\n') break;
-  }
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+// The next line of `text` from `pos` (without its end of line); empty at the end.
+std::string nextLine(const std::string& text, std::size_t& pos) {
+  if (pos >= text.size()) return {};
+  std::size_t end = text.find('\n', pos);
+  if (end == std::string::npos) end = text.size();
+  std::string line = text.substr(pos, end - pos);
+  pos = end + 1;
+  while (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
 }
 
-// Asks addr2line about every address of one object, in one process.
+// Asks addr2line about the addresses of one object, a batch per process. No shell: the
+// object's path goes to addr2line as one argument, whatever it contains.
 void addSourceLocations(const std::string& object, const ObjectAddresses& entry,
                         std::map<std::uintptr_t, SymbolizedFrame>& frames) {
-  std::string command = "addr2line -C -f -e " + shellQuote(object);
-  for (std::uintptr_t address : entry.addresses) {
-    char offset[32];
-    std::snprintf(offset, sizeof offset, " 0x%zx", static_cast<std::size_t>(address - 1 - entry.base));
-    command += offset;
-  }
-  command += " 2>/dev/null";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-  if (!pipe) return;
-  for (std::uintptr_t address : entry.addresses) {
-    const std::string function = readLine(pipe.get());
-    std::string location = readLine(pipe.get());
-    if (function.empty() && location.empty()) break;
-    SymbolizedFrame& frame = frames[address];
-    if (!function.empty() && function != "??") frame.function = function;
-    if (const std::size_t cut = location.find(" ("); cut != std::string::npos) location.resize(cut);
-    const std::size_t colon = location.rfind(':');
-    if (colon != std::string::npos && location.compare(0, 2, "??") != 0) {
-      const int line = std::atoi(location.c_str() + colon + 1);
-      if (line > 0) {
-        frame.file = location.substr(0, colon);
-        frame.line = line;
+  for (std::size_t first = 0; first < entry.addresses.size(); first += kAddressesPerRun) {
+    const std::size_t last = std::min(entry.addresses.size(), first + kAddressesPerRun);
+    std::vector<std::string> argv = {"addr2line", "-C", "-f", "-e", object};
+    for (std::size_t i = first; i < last; ++i) {
+      char offset[32];
+      std::snprintf(offset, sizeof offset, "0x%zx",
+                    static_cast<std::size_t>(entry.addresses[i] - 1 - entry.base));
+      argv.emplace_back(offset);
+    }
+    const ProgramOutput answer = runProgram(argv, kAddr2lineTimeoutMs);
+    if (!answer.succeeded()) return;  // no binutils, or it failed: dladdr's names stand
+    std::size_t pos = 0;
+    for (std::size_t i = first; i < last; ++i) {
+      const std::string function = nextLine(answer.output, pos);
+      std::string location = nextLine(answer.output, pos);
+      if (function.empty() && location.empty()) break;
+      SymbolizedFrame& frame = frames[entry.addresses[i]];
+      if (!function.empty() && function != "??") frame.function = function;
+      if (const std::size_t cut = location.find(" ("); cut != std::string::npos) location.resize(cut);
+      const std::size_t colon = location.rfind(':');
+      if (colon != std::string::npos && location.compare(0, 2, "??") != 0) {
+        const int line = std::atoi(location.c_str() + colon + 1);
+        if (line > 0) {
+          frame.file = location.substr(0, colon);
+          frame.line = line;
+        }
       }
     }
   }
