@@ -116,11 +116,16 @@ ExitStatus ChildProcess::wait() {
     }
   }
   pid_ = -1;
-  if (WIFEXITED(status)) {
+  return decodeWaitStatus(status);
+}
+
+ExitStatus decodeWaitStatus(int raw) {
+  ExitStatus result;
+  if (WIFEXITED(raw)) {
     result.exited = true;
-    result.code = WEXITSTATUS(status);
-  } else if (WIFSIGNALED(status)) {
-    result.signal = WTERMSIG(status);
+    result.code = WEXITSTATUS(raw);
+  } else if (WIFSIGNALED(raw)) {
+    result.signal = WTERMSIG(raw);
   }
   return result;
 }

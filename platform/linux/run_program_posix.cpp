@@ -54,24 +54,13 @@ std::string describeExit(const ExitStatus& status) {
   return "was killed by " + signalName(status.signal);
 }
 
-ExitStatus decode(int raw) {
-  ExitStatus result;
-  if (WIFEXITED(raw)) {
-    result.exited = true;
-    result.code = WEXITSTATUS(raw);
-  } else if (WIFSIGNALED(raw)) {
-    result.signal = WTERMSIG(raw);
-  }
-  return result;
-}
-
 // Waits for `pid` until `deadline`; false if it is still running then.
 bool waitUntil(pid_t pid, std::chrono::steady_clock::time_point deadline, ExitStatus& status) {
   while (true) {
     int raw = 0;
     const pid_t done = ::waitpid(pid, &raw, WNOHANG);
     if (done == pid) {
-      status = decode(raw);
+      status = decodeWaitStatus(raw);
       return true;
     }
     if (done < 0 && errno != EINTR) return true;  // not ours to wait for any more

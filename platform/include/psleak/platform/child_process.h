@@ -16,6 +16,9 @@ struct ExitStatus {
   int signal = 0;       // killed by this signal (when !exited)
 };
 
+// What waitpid's status word says.
+ExitStatus decodeWaitStatus(int raw);
+
 // "SIGSEGV", "SIGABRT", ... or "signal 42".
 std::string signalName(int signal);
 
