@@ -4,26 +4,96 @@
 
 namespace psleak {
 
-std::vector<MetricGrowth> LeakDetector::growingMetrics(const RunDelta& run,
-                                                       const RunDelta* previous) const {
-  std::vector<MetricGrowth> growing;
-  for (Metric m : kAllMetrics) {
-    if (!run.growth.has(m)) continue;
-    const std::int64_t growth = run.growth.get(m);
-    // The first run is compared with no growth at all, as in the seed design.
-    const std::int64_t before =
-        (previous && previous->growth.has(m)) ? previous->growth.get(m) : 0;
-    const bool withinTolerance = growth <= settings_.tolerance.get(m);
-    bool settled = false;
-    if (isByteExactMetric(m)) {
-      const double previousRate = (previous && previous->calls > 0)
-                                      ? static_cast<double>(before) / static_cast<double>(previous->calls)
-                                      : 0.0;
-      settled = run.perCall(m) <= kStableRateShare * previousRate;
-    } else {
-      settled = growth <= before;
+MetricRole metricRole(Metric m, bool exactCounters) {
+  switch (m) {
+    case Metric::Allocs:
+    case Metric::AllocBytes:
+    case Metric::MmapUsed:
+      return MetricRole::Exact;
+    case Metric::HeapUsed:
+      return exactCounters ? MetricRole::ShownOnly : MetricRole::Exact;
+    case Metric::HeapTotal:
+      return exactCounters ? MetricRole::ShownOnly : MetricRole::Kernel;
+    case Metric::Rss:
+    case Metric::Uss:
+    case Metric::Vms:
+      return MetricRole::Kernel;
+  }
+  return MetricRole::ShownOnly;
+}
+
+std::int64_t noiseFloor(Metric m, bool exactCounters) {
+  switch (metricRole(m, exactCounters)) {
+    case MetricRole::Exact:
+      // The hooks' counters and malloc's mmap'd blocks do not wobble; the heap's
+      // statistics without the hooks do, a little.
+      return m == Metric::HeapUsed ? kAllocatorFloorBytes : 0;
+    case MetricRole::Kernel:
+      return kKernelFloorBytes;
+    case MetricRole::ShownOnly:
+      break;
+  }
+  return 0;
+}
+
+std::int64_t strongGrowth(Metric m) { return isCountMetric(m) ? kStrongGrowthBlocks : kStrongGrowthBytes; }
+
+bool hasExactCounters(const std::vector<RunDelta>& runs) {
+  return !runs.empty() && runs.back().growth.has(Metric::Allocs);
+}
+
+std::int64_t LeakDetector::threshold(Metric m, bool exactCounters) const {
+  return std::max(settings_.tolerance.get(m), noiseFloor(m, exactCounters));
+}
+
+namespace {
+
+// Growth of `m` in run `i` (0-based), or 0 when that run did not measure it.
+std::int64_t growthAt(const std::vector<RunDelta>& runs, std::size_t i, Metric m) {
+  return runs[i].growth.has(m) ? runs[i].growth.get(m) : 0;
+}
+
+}  // namespace
+
+bool LeakDetector::stillGrowing(const std::vector<RunDelta>& runs, Metric m,
+                                bool exactCounters) const {
+  const std::size_t last = runs.size() - 1;
+  const RunDelta& run = runs[last];
+  if (!run.growth.has(m)) return false;
+  const std::int64_t growth = run.growth.get(m);
+  if (growth <= threshold(m, exactCounters)) return false;
+  if (last == 0) return true;  // the first run is compared with no growth at all
+  const std::int64_t before = growthAt(runs, last - 1, m);
+  switch (metricRole(m, exactCounters)) {
+    case MetricRole::Exact: {
+      // A cache that fills grows less and less per call: its rate soon halves. Growth
+      // that is the same every run whatever its calls (something made once per run)
+      // is no more than it was two runs back, while a leak, even an uneven one, has
+      // two runs' more calls to grow with.
+      const RunDelta& previous = runs[last - 1];
+      const double previousRate =
+          previous.calls > 0 ? static_cast<double>(before) / static_cast<double>(previous.calls) : 0.0;
+      if (run.perCall(m) <= kStableRateShare * previousRate) return false;
+      if (last >= 2 && growth <= growthAt(runs, last - 2, m)) return false;
+      return true;
     }
-    if (!withinTolerance && !settled) growing.push_back({m, growth, run.perCall(m)});
+    case MetricRole::Kernel:
+      // Pages come and go: only growth above the one before counts.
+      return growth > before;
+    case MetricRole::ShownOnly:
+      break;
+  }
+  return false;
+}
+
+std::vector<MetricGrowth> LeakDetector::growingMetrics(const std::vector<RunDelta>& runs) const {
+  std::vector<MetricGrowth> growing;
+  if (runs.empty()) return growing;
+  const bool exact = hasExactCounters(runs);
+  const RunDelta& run = runs.back();
+  for (Metric m : kAllMetrics) {
+    if (metricRole(m, exact) == MetricRole::ShownOnly) continue;
+    if (stillGrowing(runs, m, exact)) growing.push_back({m, run.growth.get(m), run.perCall(m)});
   }
   return growing;
 }
@@ -32,38 +102,57 @@ Assessment LeakDetector::assess(const std::vector<RunDelta>& runs) const {
   Assessment result;
   result.runs = static_cast<int>(runs.size());
   if (runs.empty()) return result;
-  const RunDelta* previous = runs.size() > 1 ? &runs[runs.size() - 2] : nullptr;
-  result.growing = growingMetrics(runs.back(), previous);
+  result.growing = growingMetrics(runs);
   if (result.growing.empty()) {
     result.decision = Decision::Clean;
     return result;
   }
-  // Exact counters are present when the hooks' block count is.
-  if (runs.back().growth.has(Metric::Allocs)) {
-    for (Metric m : kAllMetrics) {
-      if (isExactMetric(m) && growsWithCalls(runs, m)) {
-        result.decision = Decision::Leak;
-        result.proportional = true;
-        return result;
-      }
+  const bool convicted = std::any_of(result.growing.begin(), result.growing.end(),
+                                     [&](const MetricGrowth& g) { return growsWithCalls(runs, g.metric); });
+  if (convicted) {
+    // The evidence: every metric that grew in proportion over the last three runs, the
+    // small ones included once one metric has settled the question.
+    std::vector<MetricGrowth> proportional;
+    for (const MetricGrowth& growth : result.growing) {
+      if (grewInProportion(runs, growth.metric, kProportionalRuns)) proportional.push_back(growth);
     }
+    result.decision = Decision::Leak;
+    result.proportional = true;
+    result.growing = proportional;
+    return result;
   }
-  if (result.runs >= settings_.retries) result.decision = Decision::Leak;
+  if (result.runs < settings_.retries) return result;
+  // Out of runs: what still grows, by more than wobble adds up to, is a leak.
+  std::vector<MetricGrowth> strong;
+  for (const MetricGrowth& growth : result.growing) {
+    if (growth.growth >= strongGrowth(growth.metric)) strong.push_back(growth);
+  }
+  result.growing = strong;
+  result.decision = strong.empty() ? Decision::Clean : Decision::Leak;
   return result;
 }
 
 bool LeakDetector::growsWithCalls(const std::vector<RunDelta>& runs, Metric m) const {
   if (static_cast<int>(runs.size()) < kProportionalRuns) return false;
+  const bool weak = growthAt(runs, runs.size() - kProportionalRuns, m) < strongGrowth(m);
+  return grewInProportion(runs, m, weak ? kWeakProportionalRuns : kProportionalRuns);
+}
+
+bool LeakDetector::grewInProportion(const std::vector<RunDelta>& runs, Metric m, int window) const {
+  if (static_cast<int>(runs.size()) < window) return false;
+  const bool exact = hasExactCounters(runs);
+  if (metricRole(m, exact) == MetricRole::ShownOnly) return false;
+  const std::int64_t floor = threshold(m, exact);
   double lowest = 0.0;
   double highest = 0.0;
   std::int64_t previousGrowth = 0;
-  for (std::size_t i = runs.size() - kProportionalRuns; i < runs.size(); ++i) {
+  for (std::size_t i = runs.size() - window; i < runs.size(); ++i) {
     const RunDelta& run = runs[i];
     if (!run.growth.has(m) || run.calls <= 0) return false;
     const std::int64_t growth = run.growth.get(m);
-    if (growth <= settings_.tolerance.get(m) || growth <= previousGrowth) return false;
+    if (growth <= floor || growth <= previousGrowth) return false;
     const double rate = run.perCall(m);
-    lowest = (i == runs.size() - kProportionalRuns) ? rate : std::min(lowest, rate);
+    lowest = (i == runs.size() - window) ? rate : std::min(lowest, rate);
     highest = std::max(highest, rate);
     previousGrowth = growth;
   }

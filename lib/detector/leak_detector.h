@@ -1,20 +1,25 @@
 #pragma once
 // The leak detector: pure logic over the series of run deltas. No Python, no OS.
 //
-// The seed method: each run makes more calls than the one before. Memory that leaks
-// grows with the calls, so every run grows more than the previous one; a cache fills
-// and stops, so some run grows no more than the one before (or not beyond tolerance).
-// That first "stable" run ends the check as clean; still growing after `retries`
-// runs is a leak. For the byte-exact metrics (heap_used, mmap_used, allocs, alloc_bytes)
-// "no more than the run before" is taken per call and with a margin: the rate per call
-// must at least halve. A real leak whose growth is uneven (a Python list that resizes
-// now and then) can easily grow a little less in one run than in the one before, while
-// the growth of a cache that fills drops far below half.
+// Each run makes more calls than the one before. Memory that leaks grows with the
+// calls; a cache fills and stops; noise comes and goes. How much a metric's growth is
+// trusted depends on what measures it (see MetricRole):
 //
-// With psleak's exact allocation counters (allocs, alloc_bytes) a leak shows sooner:
-// memory leaked on every call, or every k-th call, grows in proportion to the calls,
-// so three runs whose growth rises with their calls at a steady rate per call are
-// enough to call it a leak.
+// * Exact metrics are counted to the byte or block: psleak's hooks (allocs,
+//   alloc_bytes, and mmap_used, which then holds every mapping the program made), or,
+//   without the hooks, the allocator's own counts (heap_used with the thread cache taken
+//   out, mmap_used). They decide alone. Growth in proportion to the calls over three
+//   runs is a leak at once; a metric still growing after `retries` runs is a leak; one
+//   that stops (no growth beyond its floor, a rate per call that at least halves, or no
+//   more growth than two runs back) is settled.
+// * Kernel figures (rss, uss, vms) and the arena size (heap_total) move by pages and
+//   megabytes whatever the program does. They are shown, and they can find what no
+//   counter sees (a shared file mapping, memory mapped with the raw system call, a
+//   private allocator), but only on evidence that noise does not produce: growth of at
+//   least kKernelFloorBytes in every run, rising with the calls, either in proportion
+//   over three runs or for `retries` runs in a row.
+// * With the hooks counting, the allocator's heap_used and heap_total only describe
+//   memory the exact counters already count: shown, never deciding.
 
 #include <cstdint>
 #include <string>
@@ -36,7 +41,28 @@ class Tolerance {
   std::array<std::int64_t, kMetricCount> bytes_{};
 };
 
-// A byte-exact metric is stable when its growth per call is at most this share of the
+// How a metric's growth counts towards a verdict.
+enum class MetricRole {
+  Exact,      // counted exactly: decides alone
+  Kernel,     // page-granular or noisy: needs growth above its floor that rises with the calls
+  ShownOnly,  // described, never deciding (the allocator's view when the hooks count)
+};
+
+// The role of `m` in a series measured with (or without) psleak's exact counters.
+MetricRole metricRole(Metric m, bool exactCounters);
+
+// Growth per run below which a metric counts as not growing, whatever the tolerance says:
+// what the allocator or the kernel moves by between identical calls.
+// heap_used without the hooks: the allocator's counts wobble by a kilobyte or two (Python's
+// own small caches), measured on clean functions whose frees vary in size.
+inline constexpr std::int64_t kAllocatorFloorBytes = 2048;
+// rss, uss, vms, heap_total: tens of kilobytes of pages come and go between runs of a
+// clean function (page faults, arena growth, the kernel's own accounting).
+inline constexpr std::int64_t kKernelFloorBytes = 128 * 1024;
+
+std::int64_t noiseFloor(Metric m, bool exactCounters);
+
+// A byte-exact metric is settled when its growth per call is at most this share of the
 // previous run's.
 inline constexpr double kStableRateShare = 0.5;
 
@@ -57,15 +83,27 @@ struct MetricGrowth {
 struct Assessment {
   Decision decision = Decision::Continue;
   int runs = 0;                       // runs assessed
-  std::vector<MetricGrowth> growing;  // metrics that grew beyond tolerance and the previous run
+  // Metrics still growing in the latest run, by their own rule. On a leak: the evidence
+  // (the metrics that grew in proportion, or kept growing), in metric order.
+  std::vector<MetricGrowth> growing;
   bool proportional = false;          // Leak decided early: growth proportional to the calls
   std::int64_t limitExceeded = 0;     // Leak decided at once: growth passed this --max-growth
 };
 
-// Runs over which proportional growth of an exact metric is a leak, and how far the
-// per-call rates of those runs may differ (largest / smallest).
+// Runs over which proportional growth is a leak, and how far the per-call rates of those
+// runs may differ (largest / smallest).
 inline constexpr int kProportionalRuns = 3;
 inline constexpr double kProportionalSpread = 1.25;
+// A function that keeps its latest result (of varying size) moves even the exact counters
+// up and down by that result, and three runs of such wobble can happen to rise in step
+// with the calls. Growth that small in the first run of the three (below these) needs
+// kWeakProportionalRuns runs in proportion: wobble cannot keep rising for that long,
+// since what it adds up to is bounded by the result's size. For the same reason, growth
+// that never stops but is not in proportion is a leak after `retries` runs only when the
+// last run grew by at least these sizes.
+inline constexpr std::int64_t kStrongGrowthBlocks = 32;
+inline constexpr std::int64_t kStrongGrowthBytes = 4096;
+inline constexpr int kWeakProportionalRuns = 5;
 
 class LeakDetector {
  public:
@@ -74,18 +112,28 @@ class LeakDetector {
   // Judges the runs so far (oldest first). Never throws.
   Assessment assess(const std::vector<RunDelta>& runs) const;
 
-  // Metrics of `run` that count as growing, given the run before it (or none).
-  std::vector<MetricGrowth> growingMetrics(const RunDelta& run, const RunDelta* previous) const;
+  // Metrics of the last run of `runs` that are still growing, by their role's rule.
+  std::vector<MetricGrowth> growingMetrics(const std::vector<RunDelta>& runs) const;
 
-  // Whether exact metric `m` grew beyond tolerance in each of the last kProportionalRuns
-  // runs, more each run, at per-call rates within kProportionalSpread of each other.
+  // Whether metric `m` grew above its floor and tolerance in each of the last
+  // kProportionalRuns runs (kWeakProportionalRuns when the first of them grew less than
+  // the strong-growth sizes), more each run, at per-call rates within kProportionalSpread.
   bool growsWithCalls(const std::vector<RunDelta>& runs, Metric m) const;
 
   const DetectorSettings& settings() const { return settings_; }
 
  private:
+  std::int64_t threshold(Metric m, bool exactCounters) const;
+  bool grewInProportion(const std::vector<RunDelta>& runs, Metric m, int window) const;
+  bool stillGrowing(const std::vector<RunDelta>& runs, Metric m, bool exactCounters) const;
   DetectorSettings settings_;
 };
+
+// Growth of `m` in one run that wobble of a kept result does not reach (see above).
+std::int64_t strongGrowth(Metric m);
+
+// True when the runs carry psleak's exact counters (the hooks were counting).
+bool hasExactCounters(const std::vector<RunDelta>& runs);
 
 // The number of calls run `run` (1-based) makes: the first run makes `firstCalls`, and
 // each later one half of that more, so that a leak's growth rises run after run.

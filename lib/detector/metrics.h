@@ -28,20 +28,6 @@ inline constexpr std::array<Metric, kMetricCount> kAllMetrics = {
 // True for the metric that counts blocks rather than bytes.
 constexpr bool isCountMetric(Metric m) { return m == Metric::Allocs; }
 
-// True for the metrics that move only when memory stays allocated (no page or
-// arena granularity): psleak's own counters, and mmap_used when they are present.
-constexpr bool isExactMetric(Metric m) {
-  return m == Metric::Allocs || m == Metric::AllocBytes || m == Metric::MmapUsed;
-}
-
-// True for the metrics counted to the byte by an allocator (its statistics or psleak's
-// hooks), as opposed to the kernel's page-granular ones (rss, uss, vms) and the arena
-// size, which jump by pages and megabytes whatever the program does.
-constexpr bool isByteExactMetric(Metric m) {
-  return m == Metric::HeapUsed || m == Metric::MmapUsed || m == Metric::Allocs ||
-         m == Metric::AllocBytes;
-}
-
 constexpr int metricIndex(Metric m) { return static_cast<int>(m); }
 
 // Name in JSON and in --tolerance: "heap_used".

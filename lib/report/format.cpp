@@ -43,6 +43,18 @@ std::string formatMetric(Metric m, double value, bool rawBytes) {
   return fmt::format("{}{:.2f}", sign, value);
 }
 
+std::string formatRatePerCall(Metric m, double perCall, bool rawBytes) {
+  const double magnitude = std::fabs(perCall);
+  if (magnitude > 0.0 && magnitude < 0.995) {
+    if (isCountMetric(m)) {
+      return fmt::format("{}1 block per {} calls", perCall < 0 ? "-" : "+",
+                         static_cast<std::int64_t>(std::llround(1.0 / magnitude)));
+    }
+    if (!rawBytes) return fmt::format("{}{:.2g} B/call", perCall < 0 ? "-" : "+", magnitude);
+  }
+  return formatMetric(m, perCall, rawBytes) + "/call";
+}
+
 double bytesPerCall(const RunDelta& run) {
   if (run.growth.has(Metric::HeapUsed) || run.growth.has(Metric::MmapUsed)) {
     return run.perCall(Metric::HeapUsed) + run.perCall(Metric::MmapUsed);

@@ -19,6 +19,9 @@ std::string formatBytes(double bytes, bool rawBytes, bool signed_ = true);
 
 // A metric's value: bytes as formatBytes, block counts as "+3" / "+0.5".
 std::string formatMetric(Metric m, double value, bool rawBytes);
+// A growth rate as a verdict states it: "+1.0 KiB/call", "+1/call", and for rates below
+// one unit a call "1 block per 250 calls" or "+0.25 B/call" (never a rounded "+0.0").
+std::string formatRatePerCall(Metric m, double perCall, bool rawBytes);
 
 // The native bytes a run gained per call: heap + mmap, or USS where the allocator
 // has no statistics.

@@ -38,7 +38,7 @@ Finding memoryLeakFinding(const Assessment& assessment, bool rawBytes) {
   // Name the two metrics that say most: the allocator's own first, then what the kernel
   // sees; the JSON has every growing metric.
   static constexpr std::array<Metric, kMetricCount> kMostTelling = {
-      Metric::HeapUsed, Metric::MmapUsed, Metric::Allocs, Metric::AllocBytes,
+      Metric::HeapUsed, Metric::AllocBytes, Metric::MmapUsed, Metric::Allocs,
       Metric::Uss,      Metric::Rss,      Metric::Vms,    Metric::HeapTotal};
   std::vector<MetricGrowth> telling;
   for (Metric m : kMostTelling) {
@@ -49,8 +49,8 @@ Finding memoryLeakFinding(const Assessment& assessment, bool rawBytes) {
   std::string metrics;
   for (const MetricGrowth& growth : telling) {
     if (!metrics.empty()) metrics += ", ";
-    metrics += fmt::format("{} {}/call", metricLabel(growth.metric),
-                           formatMetric(growth.metric, growth.perCall, rawBytes));
+    metrics += fmt::format("{} {}", metricLabel(growth.metric),
+                           formatRatePerCall(growth.metric, growth.perCall, rawBytes));
   }
   if (assessment.limitExceeded > 0) {
     std::string past;

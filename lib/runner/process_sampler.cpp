@@ -15,7 +15,7 @@ Sample ProcessSampler::sample() {
   // Allocator first: reading /proc below does not allocate, but keep the order that
   // would hide it if it ever did.
   if (platform::allocatorStatsAvailable()) {
-    const platform::AllocatorStats stats = platform::readAllocatorStats();
+    const platform::AllocatorStats stats = platform::readAllocatorStatsWithoutThreadCache();
     sample.set(Metric::HeapUsed, stats.heapUsed);
     sample.set(Metric::MmapUsed, stats.mmapUsed);
     sample.set(Metric::HeapTotal, stats.heapTotal);

@@ -16,6 +16,11 @@ struct AllocatorStats {
 // offers no statistics (see allocatorStatsAvailable()).
 AllocatorStats readAllocatorStats() noexcept;
 
+// The same, less the freed blocks that the calling thread's allocator cache holds (glibc
+// counts them as in use): what a leak check compares. It allocates and frees a few
+// hundred small blocks to see them, so call it outside hooks and between measurements.
+AllocatorStats readAllocatorStatsWithoutThreadCache() noexcept;
+
 // False when this C library has no statistics to read.
 bool allocatorStatsAvailable() noexcept;
 
