@@ -52,6 +52,10 @@ void addCheckOptions(CLI::App& app, RunOptions& options, CheckCliOptions& cli,
       ->allow_extra_args(false);
   app.add_option("--skip", options.skipTexts, "Leave out these checks (same names as --checks)")
       ->allow_extra_args(false);
+  app.add_option("--strict", options.strictTexts,
+                 "Make these checks' warnings failures: gc (objects left in collectable "
+                 "reference cycles fail the check, exit 1)")
+      ->allow_extra_args(false);
   app.add_option("--max-growth", cli.maxGrowthText,
                  "Stop with a leak verdict once RSS, USS or the heap grew this much "
                  "(BYTES, e.g. 512M; 0: no limit)")

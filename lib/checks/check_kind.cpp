@@ -64,6 +64,16 @@ CheckSelection CheckSelection::fromOptions(const std::vector<std::string>& check
   return selection;
 }
 
+void CheckSelection::applyStrictOptions(const std::vector<std::string>& strict) {
+  for (CheckKind kind : parseList(strict, "--strict")) {
+    if (kind != CheckKind::Gc) {
+      throw UsageError("--strict " + std::string(checkName(kind)) +
+                       ": only gc has warnings that --strict can make failures");
+    }
+    setStrict(kind, true);
+  }
+}
+
 std::vector<std::string> CheckSelection::names() const {
   std::vector<std::string> names;
   for (CheckKind kind : kAllChecks) {

@@ -38,8 +38,17 @@ class CheckSelection {
   void set(CheckKind kind, bool on) { enabled_[static_cast<int>(kind)] = on; }
   std::vector<std::string> names() const;  // enabled ones, in kAllChecks order
 
+  // Checks whose findings are failures rather than warnings. Only gc has a choice: objects
+  // in collectable reference cycles are a warning in the CLI unless --strict gc asks, and
+  // a failure in MemoryLeakTestCase, as in the original package.
+  bool strict(CheckKind kind) const { return strict_[static_cast<int>(kind)]; }
+  void setStrict(CheckKind kind, bool on) { strict_[static_cast<int>(kind)] = on; }
+  // From --strict lists; throws UsageError for a check that has no warnings to make strict.
+  void applyStrictOptions(const std::vector<std::string>& strict);
+
  private:
   std::array<bool, kAllChecks.size()> enabled_{};
+  std::array<bool, kAllChecks.size()> strict_{};
 };
 
 }  // namespace psleak

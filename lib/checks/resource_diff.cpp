@@ -82,7 +82,7 @@ std::vector<Finding> comparePythonThreads(const std::vector<PythonThreadInfo>& b
       "running before the call ended during it", "running before the call ended during it");
 }
 
-std::vector<Finding> judgeGarbage(const std::vector<GarbageObject>& garbage) {
+std::vector<Finding> judgeGarbage(const std::vector<GarbageObject>& garbage, bool strict) {
   if (garbage.empty()) return {};
   // Count per type, in order of first appearance, with the first repr of each.
   std::vector<std::string> order;
@@ -92,9 +92,12 @@ std::vector<Finding> judgeGarbage(const std::vector<GarbageObject>& garbage) {
     if (inserted) order.push_back(object.typeName);
     ++it->second.first;
   }
-  Finding finding{CheckKind::Gc, Severity::Leak, {}, {}};
+  Finding finding{CheckKind::Gc, strict ? Severity::Leak : Severity::Warning, {}, {}};
   finding.message = plural(garbage.size(), "object", "objects") +
                     " left in reference cycles by one call (only the cycle collector frees them)";
+  // The collector does free them, so memory stays flat: worth knowing, not a leak unless
+  // asked. Cycles it cannot free show up as memory growth anyway.
+  if (!strict) finding.message += "; not counted as a leak (--strict gc makes it one)";
   for (const std::string& type : order) {
     if (finding.items.size() == kMaxGarbageItems) {
       finding.items.push_back(fmt::format("... and {} more types", order.size() - kMaxGarbageItems));

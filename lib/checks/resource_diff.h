@@ -41,7 +41,8 @@ struct GarbageObject {
 
 // Objects a call left in reference cycles (frames, tracebacks and exceptions already
 // filtered out by the probe).
-std::vector<Finding> judgeGarbage(const std::vector<GarbageObject>& garbage);
+// A failure (Severity::Leak) when `strict`, else a warning that says how to make it one.
+std::vector<Finding> judgeGarbage(const std::vector<GarbageObject>& garbage, bool strict);
 
 // Reference counts of one object read before and after two batches of calls.
 struct RefcountSeries {

@@ -58,6 +58,7 @@ void validate(RunOptions& options) {
     }
   }
   options.checks = CheckSelection::fromOptions(options.checkTexts, options.skipTexts);
+  options.checks.applyStrictOptions(options.strictTexts);
   const bool hasSpec = !options.targetText.empty();
   const bool hasExpression = !options.target.expression.empty();
   if (hasSpec == hasExpression) {

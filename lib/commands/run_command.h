@@ -22,6 +22,7 @@ struct RunOptions {
   std::vector<std::string> toleranceTexts;  // --tolerance [METRIC=]BYTES
   std::vector<std::string> checkTexts;      // --checks
   std::vector<std::string> skipTexts;       // --skip
+  std::vector<std::string> strictTexts;     // --strict
   py::InterpreterOptions interpreter;
   bool rawBytes = false;
   bool trace = false;          // --trace

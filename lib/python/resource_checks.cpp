@@ -8,6 +8,7 @@
 #include "checks/resource_diff.h"
 #include "psleak/platform/native_threads.h"
 #include "psleak/platform/open_fds.h"
+#include "python/gil_release.h"
 #include "python/resource_probes.h"
 
 namespace psleak::py {
@@ -41,20 +42,45 @@ bool anyLeak(const std::vector<Finding>& findings) {
   return false;
 }
 
-// pthread_join() (and so Thread.join()) returns once the thread has finished its work,
-// a moment before the kernel removes its task from /proc/self/task. New native threads
-// are looked at again for up to this long before they are reported.
-constexpr auto kThreadExitGrace = std::chrono::milliseconds(200);
+// A thread the call started may still be finishing when the call returns: it may need
+// the GIL to run its last Python code, and pthread_join() (so Thread.join()) returns a
+// moment before the kernel removes the task from /proc/self/task. New threads, native and
+// Python alike, are looked at again, with the GIL released, for up to this long; one
+// that ends by itself within it is not a leak.
+constexpr auto kThreadExitGrace = std::chrono::milliseconds(500);
 constexpr auto kThreadPollInterval = std::chrono::milliseconds(5);
 
-std::vector<Finding> settledThreadFindings(const std::vector<platform::NativeThread>& before,
-                                           const std::set<int>& pythonThreadIds) {
+// Native and Python thread findings of `after` against `before`.
+std::vector<Finding> threadFindings(const ResourceSnapshot& before, const ResourceSnapshot& after,
+                                    const CheckSelection& checks) {
+  std::vector<Finding> findings;
+  if (before.threads && after.threads) {
+    // Python threads are reported by the pythread check: tell them apart by native id.
+    std::set<int> pythonThreadIds;
+    for (const auto& threads : {before.pythonThreads, after.pythonThreads}) {
+      for (const PythonThreadInfo& thread : threads) pythonThreadIds.insert(static_cast<int>(thread.nativeId));
+    }
+    append(findings, compareNativeThreads(*before.threads, *after.threads, pythonThreadIds));
+  }
+  if (checks.enabled(CheckKind::PyThread)) {
+    append(findings, comparePythonThreads(before.pythonThreads, after.pythonThreads));
+  }
+  return findings;
+}
+
+// The thread findings once new threads have had the grace window to end.
+std::vector<Finding> settledThreadFindings(const ResourceSnapshot& before, const ResourceSnapshot& after,
+                                           const CheckSelection& checks) {
+  std::vector<Finding> findings = threadFindings(before, after, checks);
   const auto deadline = std::chrono::steady_clock::now() + kThreadExitGrace;
-  std::vector<Finding> findings =
-      compareNativeThreads(before, platform::listNativeThreads(), pythonThreadIds);
   while (anyLeak(findings) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(kThreadPollInterval);
-    findings = compareNativeThreads(before, platform::listNativeThreads(), pythonThreadIds);
+    {
+      GilReleased letThreadsFinish;
+      std::this_thread::sleep_for(kThreadPollInterval);
+    }
+    CheckSelection threadsOnly = checks;
+    threadsOnly.set(CheckKind::Fd, false);
+    findings = threadFindings(before, ResourceSnapshot::take(threadsOnly), checks);
   }
   return findings;
 }
@@ -81,19 +107,12 @@ std::vector<Finding> checkResourcesAroundOneCall(Workload& workload, const Check
 
   std::vector<Finding> findings;
   if (before.fds) append(findings, compareFds(*before.fds, *after->fds));
-  if (before.threads) {
-    std::set<int> pythonThreadIds;
-    for (const auto& threads : {before.pythonThreads, after->pythonThreads}) {
-      for (const PythonThreadInfo& thread : threads) pythonThreadIds.insert(static_cast<int>(thread.nativeId));
-    }
-    std::vector<Finding> threads = compareNativeThreads(*before.threads, *after->threads, pythonThreadIds);
-    if (anyLeak(threads)) threads = settledThreadFindings(*before.threads, pythonThreadIds);
-    append(findings, std::move(threads));
+  if (checks.enabled(CheckKind::Thread) || checks.enabled(CheckKind::PyThread)) {
+    append(findings, settledThreadFindings(before, *after, checks));
   }
-  if (checks.enabled(CheckKind::PyThread)) {
-    append(findings, comparePythonThreads(before.pythonThreads, after->pythonThreads));
+  if (checks.enabled(CheckKind::Gc)) {
+    append(findings, judgeGarbage(garbage, checks.strict(CheckKind::Gc)));
   }
-  if (checks.enabled(CheckKind::Gc)) append(findings, judgeGarbage(garbage));
   return findings;
 }
 

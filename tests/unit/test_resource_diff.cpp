@@ -108,10 +108,11 @@ TEST(ComparePythonThreads, ByIdentWithTheirRepr) {
 }
 
 TEST(JudgeGarbage, CountsPerTypeInOrderOfFirstAppearance) {
-  EXPECT_TRUE(judgeGarbage({}).empty());
+  EXPECT_TRUE(judgeGarbage({}, true).empty());
   const auto findings = judgeGarbage({{"leakfix_py.Node", "<Node 1>"},
                                       {"dict", "{'self': <Node 1>}"},
-                                      {"leakfix_py.Node", "<Node 2>"}});
+                                      {"leakfix_py.Node", "<Node 2>"}},
+                                     true);
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings[0].kind, CheckKind::Gc);
   EXPECT_EQ(findings[0].severity, Severity::Leak);
@@ -124,11 +125,19 @@ TEST(JudgeGarbage, CountsPerTypeInOrderOfFirstAppearance) {
 TEST(JudgeGarbage, AtMostTenTypesListed) {
   std::vector<GarbageObject> garbage;
   for (int i = 0; i < 13; ++i) garbage.push_back({"T" + std::to_string(i), "r"});
-  const auto findings = judgeGarbage(garbage);
+  const auto findings = judgeGarbage(garbage, true);
   ASSERT_EQ(findings.size(), 1u);
   ASSERT_EQ(findings[0].items.size(), 11u);
   EXPECT_EQ(findings[0].items[9], "1 x T9: r");
   EXPECT_TRUE(startsWith(findings[0].items[10], "... and 3 more")) << findings[0].items[10];
+}
+
+TEST(JudgeGarbage, NotStrictIsAWarningThatSaysHowToMakeItAFailure) {
+  const auto findings = judgeGarbage({{"list", "[[...]]"}}, false);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].severity, Severity::Warning);
+  EXPECT_NE(findings[0].message.find("--strict gc"), std::string::npos) << findings[0].message;
+  EXPECT_EQ(findings[0].items, (Items{"1 x list: [[...]]"}));
 }
 
 TEST(JudgeRefcounts, GrowingWithTheCallsIsALeak) {

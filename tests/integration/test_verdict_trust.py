@@ -1,0 +1,126 @@
+"""Verdicts that hold on real code: clean functions whose allocator statistics wobble are
+clean every time, with and without the hooks; memory the hooks cannot see is still found
+from the kernel's figures; a thread that ends by itself is not a leak; objects left in
+collectable reference cycles are a warning unless --strict gc asks otherwise."""
+
+import unittest
+
+from psleak_helpers import EXIT_CLEAN, EXIT_LEAK, PsleakTestCase
+
+HOOKS = {"with hooks": (), "without hooks": ("--no-hooks",)}
+
+
+class NoisyButClean(PsleakTestCase):
+    """Ten runs in a row of each, both ways: one false LEAK is a failure."""
+
+    def check_clean_ten_times(self, target):
+        for how, options in HOOKS.items():
+            for attempt in range(1, 11):
+                with self.subTest(target=target, how=how, attempt=attempt):
+                    doc = self.psleak_json("run", target, "--checks", "memory", *options,
+                                           expected_exit=EXIT_CLEAN)
+                    self.assertEqual(doc["verdict"]["status"], "clean")
+
+    def test_wobbly_allocations_keeping_the_latest_result(self):
+        self.check_clean_ten_times("leakfix_py:clean_wobbly")
+
+    def test_parsing_proc_keeping_the_newest_parse(self):
+        self.check_clean_ten_times("leakfix_py:clean_parse_proc")
+
+    def test_clean_with_exact_counters_ends_after_one_run(self):
+        # No growth in the exact counters: one run of 200 calls decides.
+        doc = self.psleak_json("run", "leakfix:clean_malloc_1k", "--checks", "memory",
+                               expected_exit=EXIT_CLEAN)
+        self.assertEqual(len(doc["runs"]), 1)
+        self.assertEqual(doc["verdict"]["message"], "no leak (memory stable after 1 run, 200 calls)")
+
+
+class MemoryTheHooksCannotSee(PsleakTestCase):
+    """A shared file mapping and a raw SYS_mmap mapping kept per call: no counter sees
+    them, the kernel's pages do, in proportion to the calls."""
+
+    def check(self, target, expected_exit, metrics=()):
+        for how, options in HOOKS.items():
+            for attempt in range(1, 4):
+                with self.subTest(target=target, how=how, attempt=attempt):
+                    doc = self.psleak_json("run", target, "--checks", "memory", *options,
+                                           expected_exit=expected_exit)
+                    if expected_exit != EXIT_LEAK:
+                        continue
+                    verdict = doc["verdict"]
+                    self.assertTrue(verdict["message"].startswith(
+                        "memory grew in proportion to the calls in 3 runs"), verdict["message"])
+                    growing = {g["metric"]: g["per_call"] for g in verdict["growing"]}
+                    for metric, per_call in metrics:
+                        self.assertIn(metric, growing, verdict)
+                        self.assertAlmostEqual(growing[metric], per_call, delta=per_call / 4)
+                    # The counters did not move, so they are not evidence.
+                    for counter in ("allocs", "alloc_bytes", "heap_used"):
+                        self.assertNotIn(counter, growing, verdict)
+
+    def test_shared_file_mapping(self):
+        self.check("leakfix:leak_file_mapping", EXIT_LEAK, [("vms", 4096), ("rss", 4096)])
+
+    def test_raw_syscall_mapping(self):
+        self.check("leakfix:leak_raw_mmap", EXIT_LEAK, [("rss", 16384)])
+
+    def test_clean_twins(self):
+        self.check("leakfix:clean_file_mapping", EXIT_CLEAN)
+        self.check("leakfix:clean_raw_mmap", EXIT_CLEAN)
+
+
+class ThreadsThatEndByThemselves(PsleakTestCase):
+    def test_thread_that_needs_the_gil_to_finish_is_clean(self):
+        for attempt in range(1, 4):
+            with self.subTest(attempt=attempt):
+                result = self.psleak("run", "-s", "import _thread", "-e",
+                                     "_thread.start_new_thread(lambda: None, ())", "--checks", "thread")
+                self.assertExitCode(result, EXIT_CLEAN)
+                self.assertNotIn("LEAK", result.stdout)
+
+    def test_python_thread_that_ends_soon_is_clean(self):
+        result = self.psleak("run", "-s", "import threading, time", "-e",
+                             "threading.Thread(target=time.sleep, args=(0.05,)).start()",
+                             "--checks", "thread,pythread")
+        self.assertExitCode(result, EXIT_CLEAN)
+
+    def test_thread_that_blocks_forever_is_a_leak(self):
+        for target, kind in (("leakfix:leak_pthread", "thread"), ("leakfix_py:leak_pythread", "pythread")):
+            with self.subTest(target=target):
+                doc = self.psleak_json("run", target, "--checks", kind, expected_exit=EXIT_LEAK)
+                self.assertEqual(doc["verdict"]["kind"], kind)
+        result = self.psleak("run", "-s", "import _thread, time", "-e",
+                             "_thread.start_new_thread(time.sleep, (1000,))", "--checks", "thread")
+        self.assertExitCode(result, EXIT_LEAK)
+        self.assertIn("LEAK: 1 native thread left running by one call", result.stdout)
+
+
+class ReferenceCycles(PsleakTestCase):
+    DUMPS = ["run", "-s", "import json", "-e", "json.dumps({'a': [1, 2, {'b': None}]}, indent=2)"]
+
+    def test_collectable_cycles_are_a_warning(self):
+        result = self.psleak(*self.DUMPS)
+        self.assertExitCode(result, EXIT_CLEAN)
+        self.assertIn("WARNING: ", result.stdout)
+        self.assertIn("left in reference cycles by one call", result.stdout)
+        self.assertIn("--strict gc", result.stdout)
+        doc = self.psleak_json(*self.DUMPS, expected_exit=EXIT_CLEAN)
+        self.assertEqual(doc["verdict"]["status"], "clean")
+
+    def test_strict_gc_makes_them_a_failure(self):
+        result = self.psleak(*self.DUMPS, "--strict", "gc")
+        self.assertExitCode(result, EXIT_LEAK)
+        self.assertIn("LEAK: ", result.stdout)
+        doc = self.psleak_json(*self.DUMPS, "--strict", "gc", expected_exit=EXIT_LEAK)
+        self.assertEqual(doc["verdict"]["kind"], "gc")
+        self.assertEqual(self.psleak("run", "leakfix_py:leak_cycle", "--strict", "gc").returncode, EXIT_LEAK)
+        self.assertEqual(self.psleak("run", "leakfix_py:clean_cycle", "--strict", "gc").returncode, EXIT_CLEAN)
+
+    def test_strict_takes_only_gc(self):
+        result = self.psleak(*self.DUMPS, "--strict", "memory")
+        self.assertExitCode(result, 2)
+        self.assertOneErrorLine(result, ("--strict memory", "only gc"))
+
+
+if __name__ == "__main__":
+    unittest.main()
