@@ -55,7 +55,7 @@ MetricRole metricRole(Metric m, bool exactCounters);
 // what the allocator or the kernel moves by between identical calls.
 // heap_used without the hooks: the allocator's counts wobble by a kilobyte or two (Python's
 // own small caches), measured on clean functions whose frees vary in size.
-inline constexpr std::int64_t kAllocatorFloorBytes = 2048;
+inline constexpr std::int64_t kAllocatorFloorBytes = 1024;
 // rss, uss, vms, heap_total: tens of kilobytes of pages come and go between runs of a
 // clean function (page faults, arena growth, the kernel's own accounting).
 inline constexpr std::int64_t kKernelFloorBytes = 128 * 1024;

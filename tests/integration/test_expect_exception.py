@@ -37,7 +37,7 @@ class ExpectException(PsleakTestCase):
         self.assertEqual(verdict["status"], "leak")
         self.assertEqual(verdict["kind"], "memory")
         self.assertLeakRuns(verdict["message"], len(doc["runs"]), doc["settings"]["retries"])
-        heap = [g["per_call"] for g in verdict["growing"] if g["metric"] == "heap_used"]
+        heap = [g["per_call"] for g in verdict["growing"] if g["metric"] == "alloc_bytes"]
         self.assertTrue(heap, verdict)
         self.assertTrue(512 <= heap[0] <= 600, verdict)  # malloc(512) per call
 

@@ -145,7 +145,7 @@ class SameVerdictIsolated(PsleakTestCase):
         self.assertEqual([r["calls"] for r in plain["runs"]],
                          [r["calls"] for r in isolated["runs"]], where)
         for doc in (plain, isolated):
-            self.assertAlmostEqual(per_call_growth(doc["verdict"], "heap_used"), 1040, delta=64,
+            self.assertAlmostEqual(per_call_growth(doc["verdict"], "alloc_bytes"), 1040, delta=64,
                                    msg=where)
         self.assertEqual(plain["target"], isolated["target"], where)
         self.assertEqual(plain["settings"], isolated["settings"], where)

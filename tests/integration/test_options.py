@@ -107,12 +107,12 @@ class Output(PsleakTestCase):
     def test_bytes_in_json_message(self):
         doc = self.psleak_json("run", "leakfix:leak_malloc_1k", "--bytes", expected_exit=EXIT_LEAK)
         message = doc["verdict"]["message"]
-        self.assertRegex(message, r"\bheap \+\d+/call\b")
+        self.assertRegex(message, r"\balloc \+\d+/call\b")
         self.assertNotRegex(message, r"\d (B|KiB|MiB)\b")
 
     def test_human_units_in_json_message(self):
         doc = self.psleak_json("run", "leakfix:leak_malloc_1k", expected_exit=EXIT_LEAK)
-        self.assertIn("heap +1.0 KiB/call", doc["verdict"]["message"])
+        self.assertIn("alloc +1.0 KiB/call", doc["verdict"]["message"])
 
     def test_verbose_logs_to_stderr_only(self):
         result = self.psleak("run", "leakfix_py:clean_noop", "-v", "--json")

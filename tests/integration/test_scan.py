@@ -76,7 +76,7 @@ class MixedScan(PsleakTestCase, ScanAssertions):
         self.assertEqual(sorted(table.reasons),
                          sorted(t for t, (v, _) in MIXED_ROWS.items() if v != "clean"), where)
         self.assertRegex(table.reasons["leakfix:leak_malloc_1k"], LEAK_MESSAGE, where)
-        self.assertIn("heap +1.0 KiB/call", table.reasons["leakfix:leak_malloc_1k"], where)
+        self.assertIn("alloc +1.0 KiB/call", table.reasons["leakfix:leak_malloc_1k"], where)
         self.assertRegex(table.reasons["leakfix:crash_segfault"],
                          r"^the target crashed: SIGSEGV \(signal 11\) before run 1\b", where)
         self.assertRegex(table.reasons["leakfix:crash_abort"],

@@ -34,8 +34,8 @@ class TableOutput(PsleakTestCase):
         where = result.describe()
         self.assertTrue(verdict.startswith("LEAK: "), where)
         self.assertLeakRuns(verdict[len("LEAK: "):], len(runs), 10, where)
-        # Human units: heap +1.0 KiB/call.
-        self.assertRegex(verdict, r"\bheap \+1\.0 KiB/call\b", where)
+        # Human units: the hooks' bytes, alloc +1.0 KiB/call.
+        self.assertRegex(verdict, r"\balloc \+1\.0 KiB/call\b", where)
         for index, line in enumerate(runs):
             self.assertRegex(line, HUMAN_FIELD, where)
             for metric in ("heap", "mmap", "uss", "rss"):
@@ -82,7 +82,7 @@ class TableOutput(PsleakTestCase):
             avg = CALLS.search(line).group(2)
             self.assertRegex(avg, r"^[+-]\d+$", where)
         self.assertNotRegex(verdict, UNITS, where)
-        heap = re.search(r"\bheap \+(\d+)/call\b", verdict)
+        heap = re.search(r"\balloc \+(\d+)/call\b", verdict)
         self.assertIsNotNone(heap, where)
         self.assertTrue(1000 <= int(heap.group(1)) <= 1200, where)
 

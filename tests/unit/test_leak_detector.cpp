@@ -212,7 +212,7 @@ TEST(LeakDetector, NoiseAroundZeroIsCleanAtOnce) {
   const LeakDetector detector(settingsWith(10));
   // A kilobyte of heap and tens of kilobytes of pages either way: the first run decides.
   const Assessment first =
-      detector.assess({makeRun(1, {{Metric::HeapUsed, 1900}, {Metric::Rss, 76 << 10}, {Metric::Uss, 60 << 10}})});
+      detector.assess({makeRun(1, {{Metric::HeapUsed, 900}, {Metric::Rss, 76 << 10}, {Metric::Uss, 60 << 10}})});
   EXPECT_EQ(first.decision, Decision::Clean);
   EXPECT_TRUE(first.growing.empty());
   EXPECT_EQ(detector.assess({makeRun(1, {{Metric::HeapUsed, -32}})}).decision, Decision::Clean);
@@ -270,9 +270,9 @@ TEST(LeakDetector, GlobalToleranceTurnsSmallGrowthIntoClean) {
 }
 
 TEST(LeakDetector, GrowthBelowTheHeapFloorIsNoGrowth) {
-  // 8 bytes a call is 1600 bytes in run 1: inside the allocator's wobble.
+  // 4 bytes a call is 800 bytes in run 1: inside the allocator's wobble.
   EXPECT_EQ(decisionsFor(LeakDetector(settingsWith(10)),
-                         [](int run) { return makeRun(run, {{Metric::HeapUsed, 8 * callsForRun(run, kFirstCalls)}}); },
+                         [](int run) { return makeRun(run, {{Metric::HeapUsed, 4 * callsForRun(run, kFirstCalls)}}); },
                          20),
             continuesThen(0, Decision::Clean));
 }
