@@ -61,25 +61,39 @@ bool LeakDetector::stillGrowing(const std::vector<RunDelta>& runs, Metric m,
   const RunDelta& run = runs[last];
   if (!run.growth.has(m)) return false;
   const std::int64_t growth = run.growth.get(m);
-  if (growth <= threshold(m, exactCounters)) return false;
+  if (growth <= settings_.tolerance.get(m)) return false;  // the user's word is final
+  const MetricRole role = metricRole(m, exactCounters);
+  const std::int64_t floor = noiseFloor(m, exactCounters);
+  if (growth <= floor) {
+    // Within the allocator's wobble. A small leak is there too in a short first run, so
+    // an exact metric's first run settles only at half the floor; later, two runs in a
+    // row within the floor do.
+    if (role != MetricRole::Exact || floor == 0) return false;
+    if (last == 0) return growth > floor / 2;
+    return growthAt(runs, last - 1, m) > floor;
+  }
   if (last == 0) return true;  // the first run is compared with no growth at all
-  const std::int64_t before = growthAt(runs, last - 1, m);
-  switch (metricRole(m, exactCounters)) {
+  switch (role) {
     case MetricRole::Exact: {
-      // A cache that fills grows less and less per call: its rate soon halves. Growth
-      // that is the same every run whatever its calls (something made once per run)
-      // is no more than it was two runs back, while a leak, even an uneven one, has
-      // two runs' more calls to grow with.
-      const RunDelta& previous = runs[last - 1];
-      const double previousRate =
-          previous.calls > 0 ? static_cast<double>(before) / static_cast<double>(previous.calls) : 0.0;
-      if (run.perCall(m) <= kStableRateShare * previousRate) return false;
-      if (last >= 2 && growth <= growthAt(runs, last - 2, m)) return false;
-      return true;
+      // A cache that fills grows less and less per call: its rate soon falls to half
+      // of what it was. Compared with the rate of all the runs before, not just the
+      // last one, so that a leak whose growth comes in lumps (a list or dict that
+      // resizes, a realloc'd buffer) is not taken for a cache when the run after a
+      // lump grows less. Growth made once per run, whatever its calls, never halves
+      // this way; the `retries` rule judges it by its size.
+      std::int64_t growthBefore = 0;
+      std::int64_t callsBefore = 0;
+      for (std::size_t i = 0; i < last; ++i) {
+        growthBefore += growthAt(runs, i, m);
+        callsBefore += runs[i].calls;
+      }
+      const double rateBefore =
+          callsBefore > 0 ? static_cast<double>(growthBefore) / static_cast<double>(callsBefore) : 0.0;
+      return run.perCall(m) > kStableRateShare * rateBefore;
     }
     case MetricRole::Kernel:
       // Pages come and go: only growth above the one before counts.
-      return growth > before;
+      return growth > growthAt(runs, last - 1, m);
     case MetricRole::ShownOnly:
       break;
   }
@@ -122,14 +136,29 @@ Assessment LeakDetector::assess(const std::vector<RunDelta>& runs) const {
     return result;
   }
   if (result.runs < settings_.retries) return result;
-  // Out of runs: what still grows, by more than wobble adds up to, is a leak.
+  // Out of runs: a metric that grew in each of the last three runs, by more than a
+  // kept result's wobble adds up to in the last, is a leak. (The check went on because
+  // something grew in every run, but not necessarily the same metric every time.)
   std::vector<MetricGrowth> strong;
   for (const MetricGrowth& growth : result.growing) {
-    if (growth.growth >= strongGrowth(growth.metric)) strong.push_back(growth);
+    if (growth.growth >= strongGrowth(growth.metric) && grewInEachOfLastRuns(runs, growth.metric)) {
+      strong.push_back(growth);
+    }
   }
   result.growing = strong;
   result.decision = strong.empty() ? Decision::Clean : Decision::Leak;
   return result;
+}
+
+bool LeakDetector::grewInEachOfLastRuns(const std::vector<RunDelta>& runs, Metric m) const {
+  // The last three runs, or all of them when --retries allows fewer.
+  const std::size_t window = std::min<std::size_t>(kProportionalRuns, runs.size());
+  const bool exact = hasExactCounters(runs);
+  for (std::size_t end = runs.size() - window + 1; end <= runs.size(); ++end) {
+    const std::vector<RunDelta> prefix(runs.begin(), runs.begin() + static_cast<std::ptrdiff_t>(end));
+    if (!stillGrowing(prefix, m, exact)) return false;
+  }
+  return true;
 }
 
 bool LeakDetector::growsWithCalls(const std::vector<RunDelta>& runs, Metric m) const {

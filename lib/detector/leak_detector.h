@@ -9,9 +9,10 @@
 //   alloc_bytes, and mmap_used, which then holds every mapping the program made), or,
 //   without the hooks, the allocator's own counts (heap_used with the thread cache taken
 //   out, mmap_used). They decide alone. Growth in proportion to the calls over three
-//   runs is a leak at once; a metric still growing after `retries` runs is a leak; one
-//   that stops (no growth beyond its floor, a rate per call that at least halves, or no
-//   more growth than two runs back) is settled.
+//   runs is a leak at once; a metric still growing in each of the last three of
+//   `retries` runs, by more than a kept result's wobble, is a leak; one that stops (no
+//   growth beyond its floor, a rate per call at most half the average of the runs
+//   before) is settled.
 // * Kernel figures (rss, uss, vms) and the arena size (heap_total) move by pages and
 //   megabytes whatever the program does. They are shown, and they can find what no
 //   counter sees (a shared file mapping, memory mapped with the raw system call, a
@@ -124,6 +125,7 @@ class LeakDetector {
 
  private:
   std::int64_t threshold(Metric m, bool exactCounters) const;
+  bool grewInEachOfLastRuns(const std::vector<RunDelta>& runs, Metric m) const;
   bool grewInProportion(const std::vector<RunDelta>& runs, Metric m, int window) const;
   bool stillGrowing(const std::vector<RunDelta>& runs, Metric m, bool exactCounters) const;
   DetectorSettings settings_;

@@ -212,18 +212,51 @@ TEST(LeakDetector, NoiseAroundZeroIsCleanAtOnce) {
   const LeakDetector detector(settingsWith(10));
   // A kilobyte of heap and tens of kilobytes of pages either way: the first run decides.
   const Assessment first =
-      detector.assess({makeRun(1, {{Metric::HeapUsed, 900}, {Metric::Rss, 76 << 10}, {Metric::Uss, 60 << 10}})});
+      detector.assess({makeRun(1, {{Metric::HeapUsed, 400}, {Metric::Rss, 76 << 10}, {Metric::Uss, 60 << 10}})});
   EXPECT_EQ(first.decision, Decision::Clean);
   EXPECT_TRUE(first.growing.empty());
   EXPECT_EQ(detector.assess({makeRun(1, {{Metric::HeapUsed, -32}})}).decision, Decision::Clean);
 }
 
-TEST(LeakDetector, SameGrowthEveryRunWhateverTheCallsIsClean) {
-  // Something made once per run, not per call: 3 KiB each run, whatever its calls.
+TEST(LeakDetector, SameGrowthEveryRunWhateverTheCallsIsCleanByItsSize) {
+  // Something made once per run, not per call: 3 KiB each run, whatever its calls. Its
+  // rate never halves, so it runs out of runs; 3 KiB is less than a leak must show then.
   const LeakDetector detector(settingsWith(10));
   const auto decisions = decisionsFor(
       detector, [](int run) { return runWithOnly(run, Metric::HeapUsed, 3072); }, 10);
-  EXPECT_EQ(decisions, continuesThen(2, Decision::Clean));
+  EXPECT_EQ(decisions, continuesThen(9, Decision::Clean));
+}
+
+TEST(LeakDetector, LumpyLeakIsNotSettledByTheRunAfterALump) {
+  // A list of pointers that grows by one a call: its realloc'd block grows in lumps.
+  // Run 5 grows less than run 4, and less than run 3, yet the rate stays near the
+  // average of the runs before: still a leak.
+  const LeakDetector detector(settingsWith(10));
+  const std::vector<std::int64_t> bytes = {1728, 2304, 3616, 4896, 3456, 6912, 5200, 8800, 7400, 10200};
+  Assessment last;
+  const auto decisions = decisionsFor(
+      detector,
+      [&](int run) {
+        RunDelta delta = exactRun(run, 0, bytes[static_cast<std::size_t>(run - 1)]);
+        return delta;
+      },
+      10, &last);
+  EXPECT_EQ(decisions.back(), Decision::Leak);
+  ASSERT_FALSE(last.growing.empty());
+  EXPECT_EQ(last.growing[0].metric, Metric::AllocBytes);
+}
+
+TEST(LeakDetector, RetriesVerdictNeedsTheSameMetricGrowingAtTheEnd) {
+  // Something different grows in each run (allocs, then alloc_bytes, ...), and only the
+  // last run has a big jump of pages: not a leak.
+  const LeakDetector detector(settingsWith(4));
+  const std::vector<RunDelta> runs = {exactRun(1, 3, 0), exactRun(2, 0, 500), exactRun(3, 4, 0),
+                                      [] {
+                                        RunDelta delta = exactRun(4, 0, 0);
+                                        delta.growth.set(Metric::Vms, 1 << 20);
+                                        return delta;
+                                      }()};
+  EXPECT_EQ(detector.assess(runs).decision, Decision::Clean);
 }
 
 TEST(LeakDetector, GrowthInOneMetricOnlyIsLeakNamingThatMetric) {
@@ -269,12 +302,23 @@ TEST(LeakDetector, GlobalToleranceTurnsSmallGrowthIntoClean) {
             continuesThen(3, Decision::Leak));
 }
 
-TEST(LeakDetector, GrowthBelowTheHeapFloorIsNoGrowth) {
-  // 4 bytes a call is 800 bytes in run 1: inside the allocator's wobble.
+TEST(LeakDetector, GrowthWithinTheHeapFloorIsNoGrowth) {
+  // 800 bytes a run whatever its calls: within the allocator's wobble, twice in a row.
   EXPECT_EQ(decisionsFor(LeakDetector(settingsWith(10)),
-                         [](int run) { return makeRun(run, {{Metric::HeapUsed, 4 * callsForRun(run, kFirstCalls)}}); },
-                         20),
+                         [](int run) { return makeRun(run, {{Metric::HeapUsed, 800}}); }, 20),
+            continuesThen(1, Decision::Clean));
+  // Half the floor or less settles at once.
+  EXPECT_EQ(decisionsFor(LeakDetector(settingsWith(10)),
+                         [](int run) { return makeRun(run, {{Metric::HeapUsed, 500}}); }, 20),
             continuesThen(0, Decision::Clean));
+}
+
+TEST(LeakDetector, SmallHeapLeakStartingInsideTheFloorIsFoundAsRunsGrow) {
+  // 4 bytes a call: 800 bytes in run 1, above the floor from run 2, in proportion.
+  const auto decisions = decisionsFor(
+      LeakDetector(settingsWith(10)),
+      [](int run) { return makeRun(run, {{Metric::HeapUsed, 4 * callsForRun(run, kFirstCalls)}}); }, 20);
+  EXPECT_EQ(decisions.back(), Decision::Leak);
 }
 
 TEST(LeakDetector, PerMetricToleranceAppliesToThatMetricOnly) {
