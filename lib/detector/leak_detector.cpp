@@ -76,20 +76,14 @@ bool LeakDetector::stillGrowing(const std::vector<RunDelta>& runs, Metric m,
   switch (role) {
     case MetricRole::Exact: {
       // A cache that fills grows less and less per call: its rate soon falls to half
-      // of what it was. Compared with the rate of all the runs before, not just the
-      // last one, so that a leak whose growth comes in lumps (a list or dict that
-      // resizes, a realloc'd buffer) is not taken for a cache when the run after a
-      // lump grows less. Growth made once per run, whatever its calls, never halves
-      // this way; the `retries` rule judges it by its size.
-      std::int64_t growthBefore = 0;
-      std::int64_t callsBefore = 0;
-      for (std::size_t i = 0; i < last; ++i) {
-        growthBefore += growthAt(runs, i, m);
-        callsBefore += runs[i].calls;
-      }
-      const double rateBefore =
-          callsBefore > 0 ? static_cast<double>(growthBefore) / static_cast<double>(callsBefore) : 0.0;
-      return run.perCall(m) > kStableRateShare * rateBefore;
+      // of what it was in every run before. Compared with the lowest rate of the runs
+      // before, not just the last one, so that a leak whose growth comes in lumps (a
+      // list or dict that resizes, a realloc'd buffer) is not taken for a cache when
+      // the run after a lump grows less. Growth made once per run, whatever its calls,
+      // halves only slowly this way; the `retries` rule judges it by its size.
+      double lowestRate = runs[0].perCall(m);
+      for (std::size_t i = 1; i < last; ++i) lowestRate = std::min(lowestRate, runs[i].perCall(m));
+      return run.perCall(m) > kStableRateShare * std::max(0.0, lowestRate);
     }
     case MetricRole::Kernel:
       // Pages come and go: only growth above the one before counts.

@@ -11,7 +11,7 @@
 //   out, mmap_used). They decide alone. Growth in proportion to the calls over three
 //   runs is a leak at once; a metric still growing in each of the last three of
 //   `retries` runs, by more than a kept result's wobble, is a leak; one that stops (no
-//   growth beyond its floor, a rate per call at most half the average of the runs
+//   growth beyond its floor, a rate per call at most half the lowest of the runs
 //   before) is settled.
 // * Kernel figures (rss, uss, vms) and the arena size (heap_total) move by pages and
 //   megabytes whatever the program does. They are shown, and they can find what no
