@@ -22,7 +22,7 @@ bool anyOneCallCheck(const CheckSelection& checks) {
 
 void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, Report& report,
                  const RunCallback& onRun) {
-  py::PythonWorkload workload(target, options.clearCallback);
+  py::PythonWorkload workload(target, options.clearCallback, options.routing);
   ProcessSampler sampler;
   const CheckSelection& checks = options.checks;
   spdlog::info("checking {} ({}): {} warm-up calls", target.description,

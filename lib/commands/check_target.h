@@ -4,6 +4,7 @@
 // reference counts. Needs a running interpreter (and the GIL).
 
 #include "checks/check_kind.h"
+#include "python/python_workload.h"
 #include "python/target.h"
 #include "report/report.h"
 #include "runner/memory_check.h"
@@ -19,6 +20,8 @@ struct CheckOptions {
   std::size_t traceTop = 10;
   // Called whenever caches are cleared, before each sample (the seed's trim_callback).
   PyObject* clearCallback = nullptr;
+  // MemoryLeakTestCase only: calls through its call() override, exceptions kept as raised.
+  py::CallRouting routing;
 };
 
 // Fills report.runs, report.findings and report.verdict. `onRun` sees each run as it

@@ -1,21 +1,37 @@
 # The Python-level API of the `psleak` module: MemoryLeakTestCase, Checkers, LeakTest,
-# the exception classes and the test-suite runner. This source is compiled into the
-# module (see psleak_module.cpp) and runs in its namespace, next to the native
-# functions it uses: malloc_info(), malloc_trim(), _check(), _EMBEDDED_ALLOCATOR.
+# GCDebugger, the exception classes and the test-suite runner. This source is compiled
+# into the module (see psleak_module.cpp) and runs in its namespace, next to the native
+# functions it uses: malloc_info(), malloc_trim(), _check(), _allocator_in_use(),
+# _EMBEDDED_ALLOCATOR, _API_SOURCE (this text) and _API_FILE_NAME.
+#
+# The API is that of the original `psleak` package (release 0.1.5), so that suites
+# written for it run unchanged; what differs is listed in README ("The Python module").
 
+import collections
+import collections.abc
+import dataclasses
+import functools
+import gc
+import linecache
 import os
+import re
 import sys
+import threading
 import types
 import unittest
 import warnings
 
 __all__ = [
-    "malloc_info", "malloc_trim", "MemoryLeakTestCase", "LeakTest", "Checkers",
-    "Error", "MemoryLeakError", "UnclosedFdError", "UnclosedHandleError",
-    "UnclosedNativeThreadError", "UnclosedPythonThreadError",
-    "UncollectableGarbageError", "ReferenceLeakError",
+    "malloc_info", "malloc_trim", "MemoryLeakTestCase", "LeakTest", "Checkers", "GCDebugger",
+    "Error", "MemoryLeakError", "ReferenceLeakError", "UnclosedResourceError",
+    "UnclosedFdError", "UnclosedHandleError", "UnclosedHeapCreateError",
+    "UnclosedNativeThreadError", "UnclosedPythonThreadError", "UncollectableGarbageError",
 ]
 
+
+# ---------------------------------------------------------------------------------------
+# Exceptions
+# ---------------------------------------------------------------------------------------
 
 class Error(AssertionError):
     """Base class of every leak psleak reports (a failed assertion in a test)."""
@@ -25,166 +41,360 @@ class MemoryLeakError(Error):
     """Memory kept increasing run after run."""
 
 
-class UnclosedFdError(Error):
-    """A call left file descriptors open."""
-
-
-class UnclosedHandleError(Error):
-    """A call left Windows handles open (never raised on POSIX systems)."""
-
-
-class UnclosedNativeThreadError(Error):
-    """A call left native threads running."""
-
-
-class UnclosedPythonThreadError(Error):
-    """A call started Python threads and did not join them."""
-
-
-class UncollectableGarbageError(Error):
-    """A call left objects in reference cycles that only the cycle collector frees."""
-
-
 class ReferenceLeakError(Error):
     """Calls leaked references to objects that already existed."""
 
 
-# psleak's check names, by the names of the seed design's API.
-_CHECKER_NAMES = {
-    "memory": "memory",
-    "fds": "fd",
-    "handles": None,  # Windows only: nothing to check here
-    "c_threads": "thread",
-    "py_threads": "pythread",
-    "gcgarbage": "gc",
-    "refcount": "refcount",
-    # Names later and earlier versions of the seed's API use.
-    "refcounts": "refcount",
-    "python_threads": "pythread",
-}
+class UnclosedResourceError(Error):
+    """One call of a function left resources behind.
 
-# The names of the seed design's API, in order (the aliases above map onto them).
-_SEED_CHECKERS = ("memory", "fds", "handles", "c_threads", "py_threads", "gcgarbage", "refcount")
+    `count` is how many, `fun_name` the function's name, `extras` what each one is (or
+    None). `details`, psleak's own addition, is text appended to the message.
+    """
 
-_ERRORS = {
-    "memory": MemoryLeakError,
-    "fd": UnclosedFdError,
-    "thread": UnclosedNativeThreadError,
-    "pythread": UnclosedPythonThreadError,
-    "gc": UncollectableGarbageError,
-    "refcount": ReferenceLeakError,
-}
+    resource_name = "resource"
+    verb = "unclosed"
 
-# Every metric of the C++ core (detector/metrics.h), by name; then the short labels of
-# the run table. A plain int tolerance covers them all, as `psleak run --tolerance N`.
-_METRICS = ("heap_used", "mmap_used", "heap_total", "rss", "uss", "vms", "allocs",
-            "alloc_bytes")
-_METRIC_LABELS = {"heap": "heap_used", "mmap": "mmap_used", "arena": "heap_total",
-                  "alloc": "alloc_bytes"}
+    def __init__(self, count, fun_name, extras=None, *, details=None):
+        self.count = count
+        self.fun_name = fun_name
+        self.extras = extras
+        noun = self.resource_name + ("s" if count > 1 else "")
+        message = "detected %s %s %s after calling %r 1 time" % (count, self.verb, noun, fun_name)
+        if extras:
+            message += ":" + "".join("\n* %r" % (extra,) for extra in extras)
+        if details:
+            message += "\n" + details
+        super().__init__(message)
 
 
+class UnclosedFdError(UnclosedResourceError):
+    """A call left file descriptors open (POSIX)."""
+
+    resource_name = "file descriptor"
+
+
+class UnclosedHandleError(UnclosedResourceError):
+    """A call left handles open (Windows only: never raised here)."""
+
+    resource_name = "handle"
+
+
+class UnclosedHeapCreateError(UnclosedResourceError):
+    """A call made a private heap and did not destroy it (Windows only: never raised here)."""
+
+    resource_name = "HeapCreate() call"
+
+
+class UnclosedNativeThreadError(UnclosedResourceError):
+    """A call left native threads (not Python threads) running."""
+
+    resource_name = "native C thread"
+
+
+class UnclosedPythonThreadError(UnclosedResourceError):
+    """A call started Python threads and did not join them."""
+
+    resource_name = "Python thread"
+
+
+class UncollectableGarbageError(UnclosedResourceError):
+    """A call left objects in reference cycles, which only the cycle collector frees."""
+
+    resource_name = "GC object"
+    verb = "uncollectable"
+
+
+# What the extras of the errors above are, for the resources psleak finds itself.
+OpenFd = collections.namedtuple("OpenFd", "fd path")
+OpenSocket = collections.namedtuple("OpenSocket", "fd path family type laddr raddr")
+NativeThread = collections.namedtuple("NativeThread", "id name")
+
+
+def _show_source_in_tracebacks():
+    """Puts this source in linecache, so that tracebacks through it (a test made by
+    auto_generate(), say) show its lines instead of "???". Again after every check: the
+    checks clear linecache, as the original API does, lest its growth count as a leak."""
+    linecache.cache[_API_FILE_NAME] = (len(_API_SOURCE), None, _API_SOURCE.splitlines(True),
+                                       _API_FILE_NAME)
+
+
+_show_source_in_tracebacks()
+
+
+def _qualname(obj):
+    return getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or str(obj)
+
+
+# ---------------------------------------------------------------------------------------
+# GCDebugger
+# ---------------------------------------------------------------------------------------
+
+class GCDebugger:
+    """Finds what the code in a `with GCDebugger() as dbg:` block leaves in reference
+    cycles: gc.DEBUG_SAVEALL is on inside the block, so that a collection keeps the
+    unreachable objects in gc.garbage instead of freeing them. Then dbg.leaked_objects()
+    lists them, and dbg.check(fun) raises UncollectableGarbageError if there are any.
+
+    An object that cannot hold anything alive (a number, a string), the machinery of an
+    exception (frames, tracebacks, the exception itself) and the main thread's object are
+    transient, and so is a container that holds only transient objects (an exception's
+    args tuple): they are not reported.
+    """
+
+    TRANSIENT_TYPES = (types.FrameType, types.TracebackType, type(threading.current_thread()),
+                       BaseException)
+    SCALAR_TYPES = (int, float, bool, complex, str, bytes, bytearray, type(None))
+    _CONTAINER_TYPES = (list, tuple, set, frozenset)
+
+    def __init__(self):
+        self.before = []
+        self.after = []
+        self._saved_flags = None
+
+    def __enter__(self):
+        self._saved_flags = gc.get_debug()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        self.before = list(gc.garbage)
+        self.after = []
+        del gc.garbage[:]
+        return self
+
+    def __exit__(self, *exc_info):
+        try:
+            gc.collect()
+            self.after = list(gc.garbage)
+            del gc.garbage[:]
+        finally:
+            gc.set_debug(self._saved_flags)
+        return False
+
+    def is_transient(self, obj, _seen=None):
+        """True for an object that cannot keep others alive, or that a raised exception
+        leaves in cycles by design (see the class's docstring)."""
+        seen = set() if _seen is None else _seen
+        if id(obj) in seen:
+            return True  # already being looked at, higher up
+        seen.add(id(obj))
+        if isinstance(obj, self.TRANSIENT_TYPES + self.SCALAR_TYPES):
+            return True
+        if isinstance(obj, dict):
+            return all(self.is_transient(k, seen) and self.is_transient(v, seen)
+                       for k, v in obj.items())
+        if isinstance(obj, self._CONTAINER_TYPES):
+            return all(self.is_transient(item, seen) for item in obj)
+        return False
+
+    def leaked_objects(self):
+        """The objects found at the end of the block that were not garbage at its start,
+        transient ones left out."""
+        earlier = {id(obj) for obj in self.before}
+        return [obj for obj in self.after
+                if id(obj) not in earlier and not self.is_transient(obj)]
+
+    def check(self, fun):
+        """Raises UncollectableGarbageError (extras: the objects) if anything leaked."""
+        __tracebackhide__ = True
+        leaked = self.leaked_objects()
+        if leaked:
+            raise UncollectableGarbageError(len(leaked), _qualname(fun), extras=leaked)
+
+
+# ---------------------------------------------------------------------------------------
+# Checkers, LeakTest
+# ---------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
 class Checkers:
-    """Which checks execute() makes: Checkers.only("memory"), Checkers.exclude("fds")."""
+    """Which checks execute() makes; all by default. Checkers.only("memory", "fds") turns
+    on just those, Checkers.exclude("fds") all but those."""
 
-    def __init__(self, names=None):
-        names = tuple(_SEED_CHECKERS) if names is None else tuple(names)
-        for name in names:
-            if name not in _CHECKER_NAMES:
-                raise ValueError(
-                    "unknown checker %r (known: %s)" % (name, ", ".join(_CHECKER_NAMES)))
-        self.names = frozenset(names)
+    memory: bool = True      # memory growing with the calls
+    fds: bool = True         # file descriptors left open by one call
+    handles: bool = True     # Windows handles (nothing to check on this platform)
+    c_threads: bool = True   # native threads left running by one call
+    py_threads: bool = True  # Python threads started and not joined by one call
+    gcgarbage: bool = True   # objects left in reference cycles by one call
+    refcount: bool = True    # references to existing objects leaked call after call
+
+    @classmethod
+    def _fields_named(cls, names):
+        known = [field.name for field in dataclasses.fields(cls)]
+        wanted = {_CHECKER_ALIASES.get(name, name) for name in names}
+        unknown = [name for name in names if _CHECKER_ALIASES.get(name, name) not in known]
+        if unknown:
+            raise ValueError("invalid checker names: %s (known: %s)"
+                             % (", ".join(unknown), ", ".join(known)))
+        return known, wanted
 
     @classmethod
     def only(cls, *names):
-        return cls(names)
+        """Only the checks named on."""
+        known, wanted = cls._fields_named(names)
+        return cls(**{name: name in wanted for name in known})
 
     @classmethod
     def exclude(cls, *names):
-        excluded = {_CHECKER_NAMES[n] for n in cls(names).names}
-        return cls(n for n in _SEED_CHECKERS if _CHECKER_NAMES[n] not in excluded)
+        """Every check but those named."""
+        known, unwanted = cls._fields_named(names)
+        return cls(**{name: name not in unwanted for name in known})
 
-    def _psleak_checks(self):
-        wanted = {_CHECKER_NAMES[n] for n in self.names}
-        return [_CHECKER_NAMES[n] for n in _SEED_CHECKERS
-                if _CHECKER_NAMES[n] is not None and _CHECKER_NAMES[n] in wanted]
+    def _native_checks(self):
+        """The names of the checks psleak's core makes, as `psleak run --check` takes them
+        (the garbage check is made here, with GCDebugger)."""
+        return [check for field, check in _NATIVE_CHECKS if getattr(self, field)]
 
-    def __repr__(self):
-        return "Checkers.only(%s)" % ", ".join(repr(n) for n in sorted(self.names))
+
+# Other names that earlier versions of this API took.
+_CHECKER_ALIASES = {"refcounts": "refcount", "python_threads": "py_threads"}
+# Checkers fields -> `psleak run` check names, in the order the checks run.
+_NATIVE_CHECKS = (("memory", "memory"), ("fds", "fd"), ("c_threads", "thread"),
+                  ("py_threads", "pythread"), ("refcount", "refcount"))
 
 
 class LeakTest:
-    """One entry of auto_generate(): the function, its arguments, execute() options."""
+    """One entry of auto_generate(): the function, its arguments, execute()'s options."""
+
+    __slots__ = ("fun", "args", "execute_kwargs")
 
     def __init__(self, fun, *args, **execute_kwargs):
         if not callable(fun):
-            raise TypeError("LeakTest: %r is not callable" % (fun,))
+            raise TypeError("'fun' must be instance of Callable (got %r)" % (fun,))
         self.fun = fun
         self.args = args
-        self.execute_kwargs = execute_kwargs
+        self.execute_kwargs = dict(execute_kwargs)
+
+    def _bound(self):
+        """The function with its arguments bound: what the generated test executes."""
+        return functools.partial(self.fun, *self.args) if self.args else self.fun
 
     def __repr__(self):
         return "LeakTest(%r, *%r, **%r)" % (self.fun, self.args, self.execute_kwargs)
 
 
-def _allocator():
-    if _EMBEDDED_ALLOCATOR:
-        return _EMBEDDED_ALLOCATOR
-    if os.environ.get("PYTHONMALLOC", "") in ("malloc", "malloc_debug"):
-        return "malloc"
-    return "pymalloc"
+# ---------------------------------------------------------------------------------------
+# Options
+# ---------------------------------------------------------------------------------------
+
+# The metrics of psleak's core (detector/metrics.h), and the names a tolerance dict takes
+# for them: the original API's five (heap, mmap, rss, uss, vms), the core's names and the
+# run table's labels.
+_METRICS = ("heap_used", "mmap_used", "heap_total", "rss", "uss", "vms", "allocs",
+            "alloc_bytes")
+_TOLERANCE_KEYS = {"heap": "heap_used", "mmap": "mmap_used", "arena": "heap_total",
+                   "alloc": "alloc_bytes"}
+_TOLERANCE_KEYS.update((metric, metric) for metric in _METRICS)
 
 
-_warned_pymalloc = False
+def _tolerance_by_metric(tolerance):
+    """{metric: bytes} for every metric of the core. An int covers them all. A dict covers
+    the metrics it names; a metric it does not name that measures what named ones do
+    gets their tolerance: heap_total (the arena) that of the heap, and psleak's exact
+    counters of live blocks (alloc_bytes, allocs: at most one block per byte) that of
+    the heap and mmap together. The rest get 0."""
+    if not isinstance(tolerance, dict):
+        return dict.fromkeys(_METRICS, tolerance)
+    named = {_TOLERANCE_KEYS[key]: value for key, value in tolerance.items()}
+    derived = {"heap_total": named.get("heap_used", 0),
+               "alloc_bytes": named.get("heap_used", 0) + named.get("mmap_used", 0)}
+    derived["allocs"] = derived["alloc_bytes"]
+    return {metric: named.get(metric, derived.get(metric, 0)) for metric in _METRICS}
 
 
-def _warn_if_pymalloc():
-    global _warned_pymalloc
-    if _warned_pymalloc or _allocator() != "pymalloc":
-        return
-    _warned_pymalloc = True
-    warnings.warn(
-        "psleak: this interpreter allocates small objects with pymalloc, whose pools "
-        "can hide small leaks; run the tests with `psleak test` or `psleak python`, or "
-        "set PYTHONMALLOC=malloc", RuntimeWarning, stacklevel=4)
+def _require_type(name, value, kinds, kind_names):
+    if not isinstance(value, kinds):
+        raise TypeError("%r must be instance of %s (got %r)" % (name, kind_names, value))
 
 
-def _check_count(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError("%s must be an int, not %s" % (name, type(value).__name__))
+def _require_at_least(name, value, minimum):
     if value < minimum:
-        raise ValueError("%s must be >= %d (got %d)" % (name, minimum, value))
-    return value
+        raise ValueError("%s must be >= %d (got %r)" % (name, minimum, value))
 
 
-def _normalize_tolerance(tolerance):
-    if isinstance(tolerance, dict):
-        result = {}
-        for key, value in tolerance.items():
-            metric = _METRIC_LABELS.get(key, key)
-            if metric not in _METRICS:
-                raise ValueError("tolerance: unknown metric %r (known: %s)"
-                                 % (key, ", ".join(_METRICS + tuple(_METRIC_LABELS))))
-            result[metric] = _check_count("tolerance[%r]" % key, value, 0)
-        return result
-    value = _check_count("tolerance", tolerance, 0)
-    return {metric: value for metric in _METRICS}
+def _validate_tolerance(tolerance):
+    _require_type("tolerance", tolerance, (int, dict), "int or dict")
+    if not isinstance(tolerance, dict):
+        _require_at_least("tolerance", tolerance, 0)
+        return
+    for key, value in tolerance.items():
+        if key not in _TOLERANCE_KEYS:
+            raise ValueError("invalid tolerance key %r (valid: %s)"
+                             % (key, ", ".join(sorted(_TOLERANCE_KEYS))))
+        _require_type("%s tolerance" % key, value, int, "int")
+        if value < 0:
+            raise ValueError("%r tolerance must be >= 0 (got %r)" % (key, value))
 
+
+_Options = collections.namedtuple(
+    "_Options", "warmup_times times retries tolerance trim_callback checkers")
+
+
+def _pymalloc_hides_leaks():
+    """True outside the psleak binary when small objects are allocated by pymalloc, whose
+    pools hide leaks from the allocator's statistics. Decided by the allocator Python
+    really uses; as in the original API, also when PYTHONMALLOC does not say malloc."""
+    if _EMBEDDED_ALLOCATOR:
+        return False  # psleak's interpreter: malloc, and the hooks count every block
+    malloc = ("malloc", "malloc_debug")
+    in_use = _allocator_in_use()
+    if in_use is not None and in_use not in malloc:
+        return True
+    return os.environ.get("PYTHONMALLOC", "") not in malloc
+
+
+_PYMALLOC_SKIP = ("PYTHONMALLOC=malloc was not set: small objects allocated by pymalloc hide "
+                  "leaks in its pools (set it before Python starts, or run the tests under "
+                  "`psleak test` or `psleak python`)")
+
+# warnings.warn's stacklevel that points at the test's line: psleak's frames from the
+# one that warns up to execute() or execute_w_exc(), plus one.
+_USER_FRAME = 5
+
+_warnings_emitted = False
+
+
+def _emit_warnings():
+    """Once per process: what makes the measurements of this process less reliable."""
+    global _warnings_emitted
+    if _warnings_emitted:
+        return
+    _warnings_emitted = True
+    if malloc_info()["heap_used"] == 0:
+        warnings.warn("psleak: the C allocator reports no heap in use (is another allocator "
+                      "preloaded?); memory leak detection relies on the kernel's numbers alone",
+                      RuntimeWarning, stacklevel=_USER_FRAME)
+    others = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+    if others:
+        warnings.warn("psleak: other Python threads are running (%s); what they allocate, "
+                      "open or start while a function is checked can be taken for its leak"
+                      % ", ".join(others), RuntimeWarning, stacklevel=_USER_FRAME)
+
+
+# ---------------------------------------------------------------------------------------
+# MemoryLeakTestCase
+# ---------------------------------------------------------------------------------------
 
 class MemoryLeakTestCase(unittest.TestCase):
-    """A TestCase whose execute() fails the test when a function leaks."""
+    """A TestCase whose execute() fails the test when a function leaks memory or resources.
+
+    Class attributes are the defaults of execute()'s keywords. A subclass may override
+    call(self, fun): every call the checks make goes through it (to swallow an expected
+    exception, for instance).
+    """
 
     warmup_times = 10
     times = 200
     retries = 10
     tolerance = 0
     trim_callback = None
-    checkers = None
+    checkers = Checkers()
     verbosity = 0
 
     @classmethod
     def auto_generate(cls):
-        """Override to return {name: LeakTest(fun, *args, **execute_kwargs)}; each
-        entry becomes a test method test_leak_<name>."""
+        """Override to return {name: LeakTest(fun, *args, **execute_kwargs)}; each entry
+        becomes a test method test_leak_<name>, which executes fun with args bound."""
         return {}
 
     def __init_subclass__(cls, **kwargs):
@@ -197,98 +407,264 @@ class MemoryLeakTestCase(unittest.TestCase):
             if not isinstance(test, LeakTest):
                 raise TypeError("%s.auto_generate()[%r] must be a LeakTest, not %s"
                                 % (cls.__name__, name, type(test).__name__))
-            method = "test_leak_" + name
+            method = "test_leak_%s" % name
             if not method.isidentifier():
                 raise ValueError("%s.auto_generate(): %r does not make a method name"
                                  % (cls.__name__, name))
-            if method not in cls.__dict__:
-                setattr(cls, method, _generated_test(method, test))
+            if method in cls.__dict__:
+                raise RuntimeError("%s already defines %s: auto_generate() cannot add it"
+                                   % (cls.__name__, method))
+            setattr(cls, method, _generated_test(method, name, test._bound(),
+                                                 dict(test.execute_kwargs)))
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # psutil's debug messages (PSUTIL_DEBUG) would be printed on every call of a
+        # psutil function that fails on purpose: off while the class runs.
+        set_debug = getattr(sys.modules.get("psutil"), "_set_debug", None)
+        cls._psutil_debug = bool(os.environ.get("PSUTIL_DEBUG")) if set_debug else None
+        if set_debug:
+            set_debug(False)
+
+    @classmethod
+    def tearDownClass(cls):
+        set_debug = getattr(sys.modules.get("psutil"), "_set_debug", None)
+        if set_debug and getattr(cls, "_psutil_debug", None) is not None:
+            set_debug(cls._psutil_debug)
+        super().tearDownClass()
+
+    def call(self, fun):
+        """Calls fun() once. Every call the checks make goes through this method when a
+        subclass overrides it."""
+        return fun()
 
     def execute(self, fun, *args, warmup_times=None, times=None, retries=None,
                 tolerance=None, trim_callback=None, checkers=None):
-        """Calls fun(*args) repeatedly; fails the test if it leaks memory or resources."""
-        self._execute(fun, args, None, warmup_times, times, retries, tolerance,
-                      trim_callback, checkers)
+        """Calls fun(*args) repeatedly; fails the test if it leaks memory or resources.
+        The keywords override the class attributes of the same names."""
+        __tracebackhide__ = True
+        options = self._options(warmup_times, times, retries, tolerance, trim_callback,
+                                checkers)
+        self._execute(fun, args, None, options)
 
     def execute_w_exc(self, exc, fun, *args, **kwargs):
-        """Like execute(), for a function each call of which must raise `exc`: the error
-        path is checked for leaks."""
-        if not (isinstance(exc, type) and issubclass(exc, BaseException)):
-            raise TypeError("execute_w_exc: %r is not an exception class" % (exc,))
-        options = {k: kwargs.pop(k) for k in list(kwargs) if k in (
-            "warmup_times", "times", "retries", "tolerance", "trim_callback", "checkers")}
-        if kwargs:
-            raise TypeError("execute_w_exc: unexpected keyword arguments %s"
-                            % ", ".join(sorted(kwargs)))
-        self._execute(fun, args, exc, options.get("warmup_times"), options.get("times"),
-                      options.get("retries"), options.get("tolerance"),
-                      options.get("trim_callback"), options.get("checkers"))
+        """Like execute(), for a function each call of which must raise `exc` (a class or
+        a tuple of classes): the error path is checked for leaks. A call that returns
+        normally fails the test; another exception is raised as it is."""
+        __tracebackhide__ = True
+        classes = exc if isinstance(exc, tuple) else (exc,)
+        if not classes or not all(isinstance(c, type) and issubclass(c, BaseException)
+                                  for c in classes):
+            raise TypeError("execute_w_exc: %r is not an exception class or a tuple of them"
+                            % (exc,))
+        options = self._options(**kwargs)
+        self._execute(fun, args, exc, options)
 
-    def _unbound_attribute(self, name):
-        """The attribute as set, not bound: `trim_callback = clear_caches` in a class body
-        is a callable to call with no arguments, not a method of the test case."""
-        if name in self.__dict__:
-            return self.__dict__[name]
-        for klass in type(self).__mro__:
-            if name in klass.__dict__:
-                value = klass.__dict__[name]
-                if isinstance(value, staticmethod):
-                    return value.__func__
-                if isinstance(value, types.FunctionType):
-                    return value
-                break
-        return getattr(self, name)
+    # --- what execute() does
 
-    def _execute(self, fun, args, exc, warmup_times, times, retries, tolerance,
-                 trim_callback, checkers):
+    def _options(self, warmup_times=None, times=None, retries=None, tolerance=None,
+                 trim_callback=None, checkers=None):
+        """execute()'s options, the class attributes filling in, validated."""
+        __tracebackhide__ = True
+        pick = lambda value, attribute: getattr(self, attribute) if value is None else value
+        options = _Options(pick(warmup_times, "warmup_times"), pick(times, "times"),
+                           pick(retries, "retries"), pick(tolerance, "tolerance"),
+                           pick(trim_callback, "trim_callback"), pick(checkers, "checkers"))
+        for name in ("warmup_times", "times", "retries"):
+            _require_type(name, getattr(options, name), int, "int")
+        tolerance = 0 if options.tolerance is None else options.tolerance
+        _validate_tolerance(tolerance)
+        if options.trim_callback is not None:
+            _require_type("trim_callback", options.trim_callback, collections.abc.Callable,
+                          "Callable")
+        _require_type("checkers", options.checkers, Checkers, "Checkers")
+        _require_at_least("warmup_times", options.warmup_times, 0)
+        _require_at_least("times", options.times, 1)
+        _require_at_least("retries", options.retries, 0)
+        return options._replace(tolerance=tolerance)
+
+    def _overridden_call(self):
+        """The bound call() when a subclass overrides it, else None (fun is then called
+        directly, without a Python frame in between)."""
+        call = self.call
+        return None if getattr(call, "__func__", None) is MemoryLeakTestCase.call else call
+
+    def _execute(self, fun, args, expected, options):
+        __tracebackhide__ = True
+        try:
+            self._run_checks(fun, args, expected, options)
+        finally:
+            _show_source_in_tracebacks()
+
+    def _run_checks(self, fun, args, expected, options):
+        __tracebackhide__ = True
         if not callable(fun):
-            raise TypeError("%r is not callable" % (fun,))
-        pick = lambda value, default: default if value is None else value
-        warmup_times = _check_count("warmup_times", pick(warmup_times, self.warmup_times), 0)
-        times = _check_count("times", pick(times, self.times), 1)
-        retries = _check_count("retries", pick(retries, self.retries), 1)
-        tolerance = _normalize_tolerance(pick(tolerance, self.tolerance))
-        trim_callback = pick(trim_callback, self._unbound_attribute("trim_callback"))
-        if trim_callback is not None and not callable(trim_callback):
-            raise TypeError("trim_callback must be callable")
-        checkers = pick(checkers, self.checkers)
-        if checkers is None:
-            checkers = Checkers()
-        if not isinstance(checkers, Checkers):
-            raise TypeError("checkers must be a Checkers instance, e.g. Checkers.only('memory')")
-        checks = checkers._psleak_checks()
-        if not checks:
+            raise TypeError("'fun' must be instance of Callable (got %r)" % (fun,))
+        checkers = options.checkers
+        if checkers.memory and _pymalloc_hides_leaks():
+            raise unittest.SkipTest(_PYMALLOC_SKIP)
+        _emit_warnings()
+        bound = functools.partial(fun, *args) if args else fun
+        native = checkers._native_checks()
+        if native:
+            # A partial is looked through, so that the reference count check watches
+            # the function and the arguments themselves.
+            target, target_args, target_kwargs = fun, args, {}
+            if type(fun) is functools.partial:
+                target, target_args, target_kwargs = fun.func, fun.args + args, fun.keywords
+            report = _check(
+                target, tuple(target_args), dict(target_kwargs),
+                warmup=options.warmup_times, times=options.times, retries=options.retries,
+                tolerance=_tolerance_by_metric(options.tolerance), checks=native,
+                expected=expected, trim_callback=options.trim_callback,
+                via=self._overridden_call(), bound=bound,
+                on_run=self._log_run if self.verbosity >= 1 else None)
+            _raise_for(report, fun, expected)
+        if checkers.gcgarbage or not native:
+            self._call_once(fun, bound, expected, checkers.gcgarbage)
+
+    def _call_once(self, fun, bound, expected, check_garbage):
+        """One more call, through call(); with check_garbage, what it leaves in reference
+        cycles is a leak (UncollectableGarbageError)."""
+        __tracebackhide__ = True
+        if not check_garbage:
+            self._call_expecting(fun, bound, expected)
             return
-        _warn_if_pymalloc()
-        report = _check(fun, tuple(args), {}, warmup_times, times, retries, tolerance,
-                        checks, exc, trim_callback, int(self.verbosity))
-        _raise_for(report)
+        with GCDebugger() as debugger:
+            self._call_expecting(fun, bound, expected)
+        debugger.check(fun)
+
+    def _call_expecting(self, fun, bound, expected):
+        __tracebackhide__ = True
+        if expected is None:
+            self.call(bound)
+            return
+        try:
+            self.call(bound)
+        except expected:
+            return
+        raise Error(_did_not_raise(fun, expected))
+
+    # --- verbosity
+
+    def _log(self, msg, level):
+        """Prints msg on stdout (in yellow on a terminal) when level <= verbosity."""
+        if level > self.verbosity:
+            return
+        stream = sys.stdout
+        if getattr(stream, "isatty", None) and stream.isatty():
+            msg = "\x1b[93m%s\x1b[0m" % msg
+        print(msg, file=stream)
+        stream.flush()
+
+    def _log_run(self, run, line, stable):
+        self._log(("\n" if run == 1 else "") + line, 1)
+        if stable and run > 1:
+            self._log("Memory stabilized (no further growth detected)", 1)
 
 
-def _generated_test(name, test):
-    def method(self):
-        self.execute(test.fun, *test.args, **test.execute_kwargs)
-    method.__name__ = name
-    method.__qualname__ = name
-    method.__doc__ = "Leak test of %r" % (test.fun,)
-    return method
+def _generated_test(method, name, fun, execute_kwargs):
+    def test(self):
+        self.execute(fun, **execute_kwargs)
+    test.__name__ = method
+    test.__qualname__ = method
+    test.__doc__ = "Leak test of %s, made by auto_generate()" % name
+    return test
 
 
-def _raise_for(report):
+def _did_not_raise(fun, expected):
+    names = expected if isinstance(expected, tuple) else (expected,)
+    return "%r did not raise %s" % (_qualname(fun), " or ".join(map(str, names)))
+
+
+# ---------------------------------------------------------------------------------------
+# From the core's report to the exception a test fails with
+# ---------------------------------------------------------------------------------------
+
+_FD_ITEM = re.compile(r"fd (\d+) -> (.*)\Z", re.S)
+_THREAD_ITEM = re.compile(r"thread (\d+) '(.*)'\Z", re.S)
+
+
+def _describe_fd(item):
+    """An fd finding's item ("fd 7 -> /dev/null") as OpenFd, or as OpenSocket with the
+    socket's family, type and addresses (read from the descriptor, still open)."""
+    match = _FD_ITEM.match(item)
+    if match is None:
+        return item
+    fd, path = int(match.group(1)), match.group(2)
+    if not path.startswith("socket:"):
+        return OpenFd(fd, path)
+    import socket
+
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError:
+        return OpenFd(fd, path)
+    try:
+        laddr = sock.getsockname()
+        try:
+            raddr = sock.getpeername()
+        except OSError:
+            raddr = None
+        return OpenSocket(fd, path, sock.family, sock.type, laddr, raddr)
+    except OSError:
+        return OpenFd(fd, path)
+    finally:
+        sock.detach()  # the descriptor stays the caller's
+
+
+def _describe_thread(item):
+    match = _THREAD_ITEM.match(item)
+    return NativeThread(int(match.group(1)), match.group(2)) if match else item
+
+
+def _python_threads(items):
+    """The threading.Thread objects a pythread finding lists (by repr)."""
+    alive = {repr(thread): thread for thread in threading.enumerate()}
+    return [alive.get(item, item) for item in items]
+
+
+_RESOURCE_ERRORS = {
+    "fd": (UnclosedFdError, lambda items: [_describe_fd(item) for item in items]),
+    "thread": (UnclosedNativeThreadError, lambda items: [_describe_thread(i) for i in items]),
+    "pythread": (UnclosedPythonThreadError, _python_threads),
+}
+
+
+def _raise_for(report, fun, expected):
+    __tracebackhide__ = True
     verdict = report["verdict"]
+    findings = report["findings"]
     if verdict["status"] == "clean":
         # A count that went down is worth knowing, but is no leak.
-        for finding in report["findings"]:
+        for finding in findings:
             if finding["severity"] == "warning":
-                warnings.warn("psleak: " + finding["message"], RuntimeWarning, stacklevel=4)
+                warnings.warn("psleak: " + finding["message"], RuntimeWarning,
+                              stacklevel=_USER_FRAME)
         return
-    if verdict["kind"] == "expected-exception":
-        raise Error(verdict["message"])  # a failed test, as unittest's self.fail()
     if verdict["status"] == "error":
+        if verdict["kind"] == "expected-exception":
+            # The core's message says which call: "... returned normally on call 3 ...".
+            which = re.search(r"returned normally on call \d+", verdict["message"])
+            raise Error("%s: it %s" % (_did_not_raise(fun, expected),
+                                       which.group(0) if which else "returned normally"))
         details = verdict.get("details") or ""
         raise RuntimeError(verdict["message"] + ("\n" + details if details else ""))
-    error = _ERRORS.get(verdict["kind"], Error)
-    raise error(report["text"])
+    kind = verdict["kind"]
+    leak = next(f for f in findings if f["severity"] == "leak" and f["check"] == kind)
+    others = [f for f in findings if f is not leak]
+    if kind in _RESOURCE_ERRORS:
+        # The message ends with what each resource is, as in the original API; then only
+        # other leaks (the checks a resource leak made psleak skip go without saying).
+        error, describe = _RESOURCE_ERRORS[kind]
+        other_leaks = [f["text"] for f in others if f["severity"] == "leak"]
+        raise error(len(leak["items"]), _qualname(fun), extras=describe(leak["items"]),
+                    details="\n".join(other_leaks) or None)
+    # The leak's message, then psleak's detail: the run table, the other findings.
+    head = "\n".join([leak["message"]] + ["    " + item for item in leak["items"]])
+    error = {"memory": MemoryLeakError, "refcount": ReferenceLeakError}.get(kind, Error)
+    raise error("\n".join([head] + report["run_lines"] + [f["text"] for f in others]))
 
 
 def _run_tests(paths, verbosity=2):

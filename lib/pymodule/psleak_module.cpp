@@ -77,42 +77,53 @@ CheckSelection checksOf(PyObject* names) {
   return selection;
 }
 
-// The message of the exception a test fails with: the verdict, then the run table
-// and the findings as `psleak run` prints them.
-std::string reportText(const Report& report, bool rawBytes) {
-  std::string text = report.verdict.message + "\n";
-  for (const RunDelta& run : report.runs) text += formatRunLine(run, {rawBytes}) + "\n";
-  // The memory leak is the first line already; the other findings list their items.
-  std::vector<Finding> others;
-  for (const Finding& finding : report.findings) {
-    if (finding.kind != CheckKind::Memory || finding.severity != Severity::Leak) others.push_back(finding);
-  }
-  text += formatFindings(others);
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  return text;
-}
-
+// The report as a dict (its JSON document), plus the text the exceptions are made of:
+// "run_lines" (the run table, as `psleak run` prints it) and each finding's "text".
 py::PyRef toPython(const Report& report) {
-  const std::string json = toJson(report).dump();
+  nlohmann::ordered_json document = toJson(report);
+  nlohmann::ordered_json runLines = nlohmann::ordered_json::array();
+  for (const RunDelta& run : report.runs) runLines.push_back(formatRunLine(run, {}));
+  document["run_lines"] = runLines;
+  for (std::size_t i = 0; i < report.findings.size(); ++i) {
+    std::string text = formatFindings({report.findings[i]});
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    document["findings"][i]["text"] = text;
+  }
+  const std::string json = document.dump();
   py::PyRef module = py::PyRef::steal(PyImport_ImportModule("json"));
   if (!module) return {};
-  py::PyRef dict = py::PyRef::steal(PyObject_CallMethod(module.get(), "loads", "s", json.c_str()));
-  if (!dict) return {};
-  py::PyRef text = py::PyRef::steal(PyUnicode_FromString(reportText(report, false).c_str()));
-  if (!text || PyDict_SetItemString(dict.get(), "text", text.get()) != 0) return {};
-  return dict;
+  return py::PyRef::steal(PyObject_CallMethod(module.get(), "loads", "s", json.c_str()));
 }
 
-// _check(fun, args, kwargs, warmup, times, retries, tolerance, checks, exc, trim_callback,
-// verbosity) -> report dict. The Python side validates the arguments; an unexpected
-// exception from the target becomes verdict status "error" with its traceback.
-PyObject* check(PyObject*, PyObject* args) {
-  PyObject *fun, *positional, *kwargs, *tolerance, *checks, *expected, *trimCallback;
+// Tells `onRun(run, line, stable)` about each run as it ends (verbosity); `stable`: the
+// memory check ends there, clean.
+RunCallback runPrinter(PyObject* onRun) {
+  if (onRun == Py_None) return {};
+  return [onRun](const RunDelta& run, const Assessment& assessment) {
+    const int stable = assessment.decision == Decision::Clean;
+    py::PyRef result = py::PyRef::steal(
+        PyObject_CallFunction(onRun, "isi", run.run, formatRunLine(run, {}).c_str(), stable));
+    if (!result) py::throwTargetRaised("printing run " + std::to_string(run.run));
+  };
+}
+
+// _check(fun, args, kwargs, *, warmup, times, retries, tolerance, checks, expected,
+// trim_callback, via, bound, on_run) -> report dict. The Python side validates the
+// arguments. An exception the target (or trim_callback, or on_run) raises is raised
+// again as it was; a call that should have raised `expected` and did not is verdict
+// kind "expected-exception".
+PyObject* check(PyObject*, PyObject* args, PyObject* keywords) {
+  static const char* kKeywords[] = {"fun",     "args",      "kwargs", "warmup",   "times",
+                                    "retries", "tolerance", "checks", "expected", "trim_callback",
+                                    "via",     "bound",     "on_run", nullptr};
+  PyObject *fun, *positional, *kwargs, *tolerance, *checks, *expected, *trimCallback, *via, *bound,
+      *onRun;
   long long warmup = 0, times = 0;
-  int retries = 0, verbosity = 0;
-  if (!PyArg_ParseTuple(args, "OO!O!LLiO!O!OOi", &fun, &PyTuple_Type, &positional, &PyDict_Type,
-                        &kwargs, &warmup, &times, &retries, &PyDict_Type, &tolerance,
-                        &PyList_Type, &checks, &expected, &trimCallback, &verbosity)) {
+  int retries = 0;
+  if (!PyArg_ParseTupleAndKeywords(
+          args, keywords, "OO!O!$LLiO!O!OOOOO", const_cast<char**>(kKeywords), &fun, &PyTuple_Type,
+          &positional, &PyDict_Type, &kwargs, &warmup, &times, &retries, &PyDict_Type, &tolerance,
+          &PyList_Type, &checks, &expected, &trimCallback, &via, &bound, &onRun)) {
     return nullptr;
   }
   Report report;
@@ -126,19 +137,21 @@ PyObject* check(PyObject*, PyObject* args) {
     options.check.detector.tolerance = toleranceOf(tolerance);
     options.checks = checksOf(checks);
     options.clearCallback = trimCallback == Py_None ? nullptr : trimCallback;
+    if (via != Py_None) {
+      options.routing.via = via;
+      options.routing.bound = bound;
+    }
+    options.routing.keepExceptions = true;
     TargetDescription description;
     description.spec = target.description;
     report.target = description;
     report.settings = CheckSettingsDescription{warmup, times, retries,
                                                options.check.detector.tolerance,
                                                options.checks.names()};
-    RunCallback printRun;
-    if (verbosity > 0) {
-      printRun = [](const RunDelta& run, const Assessment&) {
-        PySys_WriteStderr("%s\n", formatRunLine(run, {}).c_str());
-      };
-    }
-    checkTarget(target, options, report, printRun);
+    checkTarget(target, options, report, runPrinter(onRun));
+  } catch (const py::TargetRaised& e) {
+    e.restore();
+    return nullptr;
   } catch (const MissingExpectedException& e) {
     report.verdict = errorVerdict("expected-exception", e.what());
   } catch (const TargetError& e) {
@@ -153,6 +166,14 @@ PyObject* check(PyObject*, PyObject* args) {
   return toPython(report).release();
 }
 
+// The allocator Python itself uses ("malloc", "pymalloc", "malloc_debug", ...), or None
+// when hooks (tracemalloc's) sit in front of it and hide which.
+PyObject* allocatorInUse(PyObject*, PyObject*) {
+  const char* name = _PyMem_GetCurrentAllocatorName();
+  if (!name) Py_RETURN_NONE;
+  return PyUnicode_FromString(name);
+}
+
 PyMethodDef kMethods[] = {
     {"malloc_info", mallocInfo, METH_NOARGS,
      "malloc_info() -> dict\n\nThe native allocator's statistics now, in bytes: heap_used "
@@ -161,7 +182,10 @@ PyMethodDef kMethods[] = {
     {"malloc_trim", mallocTrim, METH_NOARGS,
      "malloc_trim() -> bool\n\nAsks the allocator to return free memory to the OS; True if "
      "any was released."},
-    {"_check", check, METH_VARARGS, "Internal: the check behind MemoryLeakTestCase.execute()."},
+    {"_check", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(check)),
+     METH_VARARGS | METH_KEYWORDS, "Internal: the check behind MemoryLeakTestCase.execute()."},
+    {"_allocator_in_use", allocatorInUse, METH_NOARGS,
+     "Internal: the name of the allocator Python uses, or None when it cannot tell."},
     {nullptr, nullptr, 0, nullptr},
 };
 
@@ -203,13 +227,20 @@ extern "C" PyObject* PyInit_psleak() {
   PyRef allocator = PyRef::steal(gEmbeddedAllocator ? PyUnicode_FromString(gEmbeddedAllocator)
                                                     : PyRef::borrow(Py_None).release());
   PyRef version = PyRef::steal(PyUnicode_FromString(psleak::kPsleakVersion));
-  if (!allocator || !version ||
+  // The API's source and the file name its code carries: it has no file on disk, so it
+  // shows its own lines in tracebacks through linecache (see _show_source_in_tracebacks).
+  constexpr const char* kApiFileName = "psleak_api.py";
+  PyRef source = PyRef::steal(PyUnicode_FromString(kApiSource));
+  PyRef fileName = PyRef::steal(PyUnicode_FromString(kApiFileName));
+  if (!allocator || !version || !source || !fileName ||
       PyDict_SetItemString(globals, "_EMBEDDED_ALLOCATOR", allocator.get()) != 0 ||
       PyDict_SetItemString(globals, "__version__", version.get()) != 0 ||
+      PyDict_SetItemString(globals, "_API_SOURCE", source.get()) != 0 ||
+      PyDict_SetItemString(globals, "_API_FILE_NAME", fileName.get()) != 0 ||
       PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) != 0) {
     return nullptr;
   }
-  PyRef code = PyRef::steal(Py_CompileString(kApiSource, "psleak_api.py", Py_file_input));
+  PyRef code = PyRef::steal(Py_CompileString(kApiSource, kApiFileName, Py_file_input));
   if (!code) return nullptr;
   PyRef result = PyRef::steal(PyEval_EvalCode(code.get(), globals, globals));
   if (!result) return nullptr;

@@ -109,6 +109,33 @@ void throwTargetError(const std::string& context) {
   throw TargetError(context + ": " + error.summary(), error.traceback);
 }
 
+TargetRaised::TargetRaised(const std::string& message, PyRef exception)
+    : TargetError(message),
+      exception_(exception.release(), [](PyObject* object) { Py_XDECREF(object); }) {}
+
+void TargetRaised::restore() const {
+  PyObject* exception = exception_.get();
+  if (!exception) {
+    PyErr_SetString(PyExc_SystemError, what());
+    return;
+  }
+#if PY_VERSION_HEX >= 0x030C0000
+  PyErr_SetRaisedException(Py_NewRef(exception));
+#else
+  PyErr_Restore(Py_NewRef(reinterpret_cast<PyObject*>(Py_TYPE(exception))), Py_NewRef(exception),
+                PyException_GetTraceback(exception));
+#endif
+}
+
+void throwTargetRaised(const std::string& context) {
+  PyRef exception = takeRaisedException();
+  const std::string summary =
+      exception ? qualifiedName(reinterpret_cast<PyObject*>(Py_TYPE(exception.get()))) + ": " +
+                      toString(exception.get())
+                : std::string("no exception was set");
+  throw TargetRaised(context + ": " + summary, std::move(exception));
+}
+
 void throwInternalError(const std::string& context) {
   const PythonException error = fetchException();
   throw InternalError(context + ": " + error.summary());

@@ -1,8 +1,10 @@
 #pragma once
 // Turning a pending Python exception into text psleak can report.
 
+#include <memory>
 #include <string>
 
+#include "core/errors.h"
 #include "python/py_ref.h"
 
 namespace psleak::py {
@@ -23,6 +25,22 @@ PythonException fetchException();
 
 // Throws TargetError("<context>: <Type: message>", traceback) for the pending exception.
 [[noreturn]] void throwTargetError(const std::string& context);
+
+// A call of the target raised, and the exception object is kept so that it can be raised
+// again unchanged (MemoryLeakTestCase lets the target's own exceptions through). Copies
+// share the object; the last one to go drops it, which must happen with the GIL held.
+class TargetRaised : public TargetError {
+ public:
+  TargetRaised(const std::string& message, PyRef exception);
+  // Makes the exception pending again, traceback included.
+  void restore() const;
+
+ private:
+  std::shared_ptr<PyObject> exception_;
+};
+
+// Throws TargetRaised("<context>: <Type: message>") for the pending exception.
+[[noreturn]] void throwTargetRaised(const std::string& context);
 
 // Throws InternalError for a pending exception raised by psleak's own Python calls.
 [[noreturn]] void throwInternalError(const std::string& context);

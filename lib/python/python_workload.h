@@ -10,10 +10,23 @@
 
 namespace psleak::py {
 
+// How the Python module's MemoryLeakTestCase has the target called; `psleak run` keeps
+// the defaults (the target called directly, its exceptions turned into text).
+struct CallRouting {
+  // A subclass's own call(self, fun), bound to the test case, and the target with its
+  // arguments bound (a functools.partial): every call is then `via(bound)`. Both null,
+  // or both set and outliving the workload.
+  PyObject* via = nullptr;
+  PyObject* bound = nullptr;
+  // Keep what a call raises (TargetRaised), so that it can be raised again unchanged.
+  bool keepExceptions = false;
+};
+
 class PythonWorkload : public Workload {
  public:
   // `target` (and `clearCallback`, a callable or null) must outlive the workload.
-  explicit PythonWorkload(const ResolvedTarget& target, PyObject* clearCallback = nullptr);
+  explicit PythonWorkload(const ResolvedTarget& target, PyObject* clearCallback = nullptr,
+                          const CallRouting& routing = {});
 
   // Calls the target `times` times. Throws TargetError when a call raises an exception
   // that was not expected, or returns normally when one was.
@@ -27,12 +40,17 @@ class PythonWorkload : public Workload {
   std::int64_t callsMade() const { return callsMade_; }
 
  private:
-  [[noreturn]] void failCall();
+  [[noreturn]] void fail(const std::string& context) const;
 
   const ResolvedTarget& target_;
-  // Slot 0 is free for PY_VECTORCALL_ARGUMENTS_OFFSET; then positional, then keyword values.
+  // Slot 0 is free for PY_VECTORCALL_ARGUMENTS_OFFSET; then positional, then keyword values
+  // (the target's own, or the one argument of `via`).
   std::vector<PyObject*> vector_;
-  std::size_t positionalCount_ = 0;
+  // What each call is: callable_(vector_[1:], nargsf_, keywordNames_).
+  PyObject* callable_ = nullptr;
+  std::size_t nargsf_ = 0;
+  PyObject* keywordNames_ = nullptr;
+  bool keepExceptions_ = false;
   std::int64_t callsMade_ = 0;
 
   PyObject* clearCallback_;

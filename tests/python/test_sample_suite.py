@@ -211,6 +211,19 @@ class SampleSuiteUnderPytest(SampleSuiteChecks, unittest.TestCase):
         passes = len(EXPECTED) - failures
         self.assertRegex(self.output, r"=+ %d failed, %d passed in " % (failures, passes))
 
+    def test_tracebacks_show_no_psleak_internals(self):
+        # psleak's frames are hidden from pytest (__tracebackhide__): a failure shows the
+        # test's line and the exception, not psleak's code or the report's dict. The one
+        # psleak frame left is the test method auto_generate() made, shown with its line.
+        self.assertNotIn("???", self.output)
+        self.assertNotIn("'verdict'", self.output)
+        generated = [name for name, error in EXPECTED.items()
+                     if error and name.startswith("TestGenerated.")]
+        psleak_lines = [line for line in self.output.splitlines() if "psleak_api.py" in line]
+        self.assertEqual(len(psleak_lines), len(generated), "\n".join(psleak_lines))
+        for line in psleak_lines:
+            self.assertRegex(line, r"^psleak_api\.py:\d+: MemoryLeakError$")
+
 
 if __name__ == "__main__":
     unittest.main()
