@@ -11,6 +11,7 @@
 #include "psleak/platform/allocator_stats.h"
 #include "psleak/platform/system_info.h"
 #include "psleak_api_source.h"
+#include "python/interpreter_functions.h"
 #include "python/python_error.h"
 #include "report/format.h"
 #include "report/json_report.h"
@@ -89,13 +90,17 @@ std::string reportText(const Report& report, bool rawBytes) {
   return text;
 }
 
+// UTF-8 text as str; a byte that is not UTF-8 (psleak's text should have none) as U+FFFD.
+py::PyRef toStr(const std::string& text) {
+  return py::PyRef::steal(PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "replace"));
+}
+
 py::PyRef toPython(const Report& report) {
-  const std::string json = toJson(report).dump();
-  py::PyRef module = py::PyRef::steal(PyImport_ImportModule("json"));
-  if (!module) return {};
-  py::PyRef dict = py::PyRef::steal(PyObject_CallMethod(module.get(), "loads", "s", json.c_str()));
+  py::PyRef json = toStr(jsonText(toJson(report)));
+  if (!json) return {};
+  py::PyRef dict = py::PyRef::steal(PyObject_CallOneArg(py::interpreterFunctions().jsonLoads.get(), json.get()));
   if (!dict) return {};
-  py::PyRef text = py::PyRef::steal(PyUnicode_FromString(reportText(report, false).c_str()));
+  py::PyRef text = toStr(reportText(report, false));
   if (!text || PyDict_SetItemString(dict.get(), "text", text.get()) != 0) return {};
   return dict;
 }
@@ -128,7 +133,7 @@ PyObject* check(PyObject*, PyObject* args) {
     report.target = description;
     report.settings = CheckSettingsDescription{warmup, times, retries,
                                                options.check.detector.tolerance,
-                                               options.checks.names()};
+                                               options.checks.names(), describeHooks()};
     RunCallback printRun;
     if (verbosity > 0) {
       printRun = [](const RunDelta& run, const Assessment&) {
@@ -194,6 +199,14 @@ extern "C" PyObject* PyInit_psleak() {
   using psleak::py::PyRef;
   using namespace psleak::pymodule;
   quietLogging();
+  // The interpreter's functions the checks call, taken now, before any test code can
+  // replace them (in the psleak executable the interpreter's start-up took them already).
+  try {
+    psleak::py::interpreterFunctions();
+  } catch (const std::exception& e) {
+    PyErr_Format(PyExc_ImportError, "psleak: %s", e.what());
+    return nullptr;
+  }
   PyRef module = PyRef::steal(PyModule_Create(&kModule));
   if (!module) return nullptr;
   PyObject* globals = PyModule_GetDict(module.get());  // borrowed
