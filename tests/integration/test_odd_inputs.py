@@ -383,29 +383,20 @@ class ShadowingWorkingDirectory(TempDirTestCase, ScanAssertions):
 
 # -- a target that replaces the functions psleak's checks call ------------------------------
 
+# Each uses leakfix_py (the fixtures) for the cycle it makes.
 HIDING_MODULE = """\
 import gc
 import threading
 import traceback
 
+import leakfix_py
+
 _blocked = threading.Event()
-
-
-class Node:
-    def __init__(self):
-        self.other = None
-
-
-def cycle():
-    a = Node()
-    b = Node()
-    a.other = b
-    b.other = a
 
 
 def hide_cycles_at_call():
     gc.collect = lambda *args, **kwargs: 0
-    cycle()
+    leakfix_py.leak_cycle()
 
 
 def hide_threads_at_call():
@@ -420,19 +411,10 @@ def hide_traceback_at_call():
 
 HIDING_AT_IMPORT_MODULE = """\
 import gc
+from leakfix_py import leak_cycle as cycle
+
 gc.collect = lambda *args, **kwargs: 0
 gc.garbage = []
-
-
-class Node:
-    pass
-
-
-def cycle():
-    a = Node()
-    b = Node()
-    a.other = b
-    b.other = a
 """
 
 
@@ -442,26 +424,29 @@ class ReplacedInterpreterFunctions(TempDirTestCase):
         self.write("hiding.py", HIDING_MODULE)
         self.write("hiding_at_import.py", HIDING_AT_IMPORT_MODULE)
 
+    def psleak_json(self, *args, **kwargs):
+        return super().psleak_json(*args, cwd=self.tmp, env={"PYTHONPATH": fixture_dir()},
+                                   **kwargs)
+
     def test_gc_collect_replaced_during_a_call(self):
         doc = self.psleak_json("run", "hiding:hide_cycles_at_call", "--checks", "gc",
-                               expected_exit=EXIT_LEAK, cwd=self.tmp)
+                               expected_exit=EXIT_LEAK)
         self.assertEqual(doc["verdict"]["kind"], "gc", doc)
-        self.assertIn("hiding.Node", "\n".join(doc["findings"][0]["items"]), doc)
+        self.assertIn("leakfix_py.Node", "\n".join(doc["findings"][0]["items"]), doc)
 
     def test_gc_collect_and_garbage_replaced_at_import(self):
         doc = self.psleak_json("run", "hiding_at_import:cycle", "--checks", "gc",
-                               expected_exit=EXIT_LEAK, cwd=self.tmp)
+                               expected_exit=EXIT_LEAK)
         self.assertEqual(doc["verdict"]["kind"], "gc", doc)
 
     def test_threading_enumerate_replaced(self):
         doc = self.psleak_json("run", "hiding:hide_threads_at_call", "--checks", "pythread",
-                               expected_exit=EXIT_LEAK, cwd=self.tmp)
+                               expected_exit=EXIT_LEAK)
         self.assertEqual(doc["verdict"]["kind"], "pythread", doc)
         self.assertIn("hidden-thread", "\n".join(doc["findings"][0]["items"]), doc)
 
     def test_traceback_format_exception_replaced(self):
-        doc = self.psleak_json("run", "hiding:hide_traceback_at_call", expected_exit=EXIT_TARGET,
-                               cwd=self.tmp)
+        doc = self.psleak_json("run", "hiding:hide_traceback_at_call", expected_exit=EXIT_TARGET)
         details = doc["verdict"]["details"]
         self.assertIn("Traceback (most recent call last)", details, doc)
         self.assertIn("hiding.py", details, doc)
