@@ -51,7 +51,8 @@ std::vector<std::string> textsOf(PyObject* sequence) {
 }
 
 PyObject* listingPart(PyObject* listing, const char* key) {
-  PyObject* part = PyDict_Check(listing) ? PyDict_GetItemString(listing, key) : nullptr;  // borrowed
+  PyObject* part =
+      PyDict_Check(listing) ? PyDict_GetItemString(listing, key) : nullptr;  // borrowed
   if (!part) throw InternalError(std::string("the listing has no '") + key + "'");
   return part;
 }
@@ -235,7 +236,8 @@ std::string targetsFileText(std::string content, const std::string& path) {
   std::size_t bad = content.find('\0');
   bad = std::min(bad, firstInvalidUtf8(content));
   if (bad != std::string::npos) {
-    const auto line = 1 + std::count(content.begin(), content.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+    const auto line =
+        1 + std::count(content.begin(), content.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
     throw UsageError("--targets " + path + ":" + std::to_string(line) +
                      ": not UTF-8 text (a binary file, or another encoding?)");
   }

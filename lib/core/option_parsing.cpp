@@ -39,9 +39,9 @@ std::string secondsRangeText() {
 std::int64_t parseInteger(const std::string& text, const std::string& option, IntegerRange range) {
   const bool negative = !text.empty() && text[0] == '-';
   const std::size_t first = negative ? 1 : 0;
-  if (text.size() == first ||
-      text.find_first_not_of("0123456789", first) != std::string::npos) {
-    throw UsageError(option + ": '" + shown(text) + "' is not a whole number in " + rangeText(range));
+  if (text.size() == first || text.find_first_not_of("0123456789", first) != std::string::npos) {
+    throw UsageError(option + ": '" + shown(text) + "' is not a whole number in " +
+                     rangeText(range));
   }
   // Digit by digit, stopping once the value has left the range: 99999999999999999999 is
   // reported as typed, never clamped to the largest integer.
@@ -67,12 +67,12 @@ void checkInRange(std::int64_t value, const std::string& option, IntegerRange ra
 
 double parseSeconds(const std::string& text, const std::string& option) {
   // Digits, a point, an exponent and signs only: no "nan", "inf", hex or spaces.
-  const bool plain = !text.empty() && text.find_first_not_of("0123456789.eE+-") == std::string::npos;
+  const bool plain =
+      !text.empty() && text.find_first_not_of("0123456789.eE+-") == std::string::npos;
   char* end = nullptr;
   const double value = plain ? std::strtod(text.c_str(), &end) : 0;
   if (!plain || end != text.c_str() + text.size()) {
-    throw UsageError(option + ": '" + shown(text) + "' is not a number in " +
-                     secondsRangeText());
+    throw UsageError(option + ": '" + shown(text) + "' is not a number in " + secondsRangeText());
   }
   if (!std::isfinite(value) || value < 0 || value > kMaxTimeoutSeconds) {
     throw UsageError(option + ": " + shown(text) + " is not in " + secondsRangeText());

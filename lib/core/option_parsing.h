@@ -13,11 +13,11 @@ struct IntegerRange {
   std::int64_t min;
   std::int64_t max;
 };
-inline constexpr IntegerRange kWarmupRange{0, 1'000'000};    // --warmup
-inline constexpr IntegerRange kCallsRange{1, 10'000'000};    // --calls
-inline constexpr IntegerRange kRetriesRange{1, 1'000};       // --retries
-inline constexpr IntegerRange kTraceTopRange{1, 1'000};      // --trace-top
-inline constexpr IntegerRange kJobsRange{1, 256};            // -j/--jobs
+inline constexpr IntegerRange kWarmupRange{0, 1'000'000};  // --warmup
+inline constexpr IntegerRange kCallsRange{1, 10'000'000};  // --calls
+inline constexpr IntegerRange kRetriesRange{1, 1'000};     // --retries
+inline constexpr IntegerRange kTraceTopRange{1, 1'000};    // --trace-top
+inline constexpr IntegerRange kJobsRange{1, 256};          // -j/--jobs
 // --timeout: 0 (no limit) up to one week.
 inline constexpr double kMaxTimeoutSeconds = 7 * 24 * 3600;
 // --max-growth and --tolerance: 0 up to 1024G.

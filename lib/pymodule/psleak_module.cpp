@@ -92,13 +92,15 @@ std::string reportText(const Report& report, bool rawBytes) {
 
 // UTF-8 text as str; a byte that is not UTF-8 (psleak's text should have none) as U+FFFD.
 py::PyRef toStr(const std::string& text) {
-  return py::PyRef::steal(PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "replace"));
+  return py::PyRef::steal(
+      PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "replace"));
 }
 
 py::PyRef toPython(const Report& report) {
   py::PyRef json = toStr(jsonText(toJson(report)));
   if (!json) return {};
-  py::PyRef dict = py::PyRef::steal(PyObject_CallOneArg(py::interpreterFunctions().jsonLoads.get(), json.get()));
+  py::PyRef dict =
+      py::PyRef::steal(PyObject_CallOneArg(py::interpreterFunctions().jsonLoads.get(), json.get()));
   if (!dict) return {};
   py::PyRef text = toStr(reportText(report, false));
   if (!text || PyDict_SetItemString(dict.get(), "text", text.get()) != 0) return {};

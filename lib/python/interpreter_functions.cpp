@@ -34,7 +34,8 @@ InterpreterFunctions lookUp() {
   if (!PyList_Check(functions.gcGarbage.get())) throw InternalError("gc.garbage is not a list");
   PyRef saveAll = attribute(gc.get(), "gc", "DEBUG_SAVEALL");
   functions.gcDebugSaveAll = PyLong_AsLong(saveAll.get());
-  if (functions.gcDebugSaveAll == -1 && PyErr_Occurred()) throwInternalError("reading gc.DEBUG_SAVEALL");
+  if (functions.gcDebugSaveAll == -1 && PyErr_Occurred())
+    throwInternalError("reading gc.DEBUG_SAVEALL");
 
   PyRef threading = importModule("threading");
   functions.threadingEnumerate = attribute(threading.get(), "threading", "enumerate");
@@ -60,6 +61,8 @@ const InterpreterFunctions& interpreterFunctions() {
   return *gFunctions;
 }
 
-const InterpreterFunctions* interpreterFunctionsIfLookedUp() { return gFunctions; }
+const InterpreterFunctions* interpreterFunctionsIfLookedUp() {
+  return gFunctions;
+}
 
 }  // namespace psleak::py

@@ -21,7 +21,8 @@ std::string utf8(PyObject* text) {
     PyErr_Clear();
     return {};
   }
-  return std::string(PyBytes_AS_STRING(bytes.get()), static_cast<std::size_t>(PyBytes_GET_SIZE(bytes.get())));
+  return std::string(PyBytes_AS_STRING(bytes.get()),
+                     static_cast<std::size_t>(PyBytes_GET_SIZE(bytes.get())));
 }
 
 // Through the traceback.format_exception taken at start-up; none while that is being
@@ -31,8 +32,8 @@ std::string formatTraceback(PyObject* exception) {
   if (!functions) return {};
   PyRef frames = PyRef::steal(PyException_GetTraceback(exception));
   PyRef lines = PyRef::steal(PyObject_CallFunctionObjArgs(
-      functions->formatException.get(), reinterpret_cast<PyObject*>(Py_TYPE(exception)),
-      exception, frames ? frames.get() : Py_None, nullptr));
+      functions->formatException.get(), reinterpret_cast<PyObject*>(Py_TYPE(exception)), exception,
+      frames ? frames.get() : Py_None, nullptr));
   if (!lines) {
     PyErr_Clear();
     return {};
@@ -102,7 +103,8 @@ std::string toRepr(PyObject* object, std::size_t limit) {
   std::string result = utf8(text.get());
   if (result.size() > limit) {
     std::size_t cut = limit - 3;
-    while (cut > 0 && (static_cast<unsigned char>(result[cut]) & 0xC0) == 0x80) --cut;  // not mid-character
+    while (cut > 0 && (static_cast<unsigned char>(result[cut]) & 0xC0) == 0x80)
+      --cut;  // not mid-character
     result = result.substr(0, cut) + "...";
   }
   return result;

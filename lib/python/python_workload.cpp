@@ -26,9 +26,7 @@ void flushStream(const char* name) {
 }  // namespace
 
 PythonWorkload::PythonWorkload(const ResolvedTarget& target, PyObject* clearCallback)
-    : target_(target),
-      clearCallback_(clearCallback),
-      functions_(interpreterFunctions()) {
+    : target_(target), clearCallback_(clearCallback), functions_(interpreterFunctions()) {
   vector_.push_back(nullptr);
   for (const PyRef& arg : target.positional) vector_.push_back(arg.get());
   positionalCount_ = target.positional.size();
@@ -86,9 +84,11 @@ std::string PythonWorkload::unrunBodyAdvice(const std::string& kind) const {
   } else {
     example = (setup.empty() ? "" : setup + "; ") + "execute(lambda: " + body + ")";
   }
-  return std::string(kind == "async generator" ? "an " : "a ") + kind + " object: calling it only created the " + kind +
+  return std::string(kind == "async generator" ? "an " : "a ") + kind +
+         " object: calling it only created the " + kind +
          ", its body never ran, so a verdict would say nothing about it; check the body "
-         "instead, e.g. " + example;
+         "instead, e.g. " +
+         example;
 }
 
 void PythonWorkload::call(std::int64_t times) {

@@ -72,10 +72,12 @@ bool isExceptionMachinery(PyObject* object) {
 }  // namespace
 
 std::vector<PythonThreadInfo> listPythonThreads() {
-  PyRef threads = PyRef::steal(PyObject_CallNoArgs(interpreterFunctions().threadingEnumerate.get()));
+  PyRef threads =
+      PyRef::steal(PyObject_CallNoArgs(interpreterFunctions().threadingEnumerate.get()));
   if (!threads) throwInternalError("threading.enumerate()");
   std::vector<PythonThreadInfo> result;
-  if (!PyList_Check(threads.get())) throw InternalError("threading.enumerate() did not return a list");
+  if (!PyList_Check(threads.get()))
+    throw InternalError("threading.enumerate() did not return a list");
   const Py_ssize_t count = PyList_GET_SIZE(threads.get());
   for (Py_ssize_t i = 0; i < count; ++i) {
     PyObject* thread = PyList_GET_ITEM(threads.get(), i);  // borrowed

@@ -50,9 +50,10 @@ json toJson(const CheckSettingsDescription& settings) {
           {"retries", settings.retries},
           {"tolerance", tolerance},
           {"checks", settings.checks},
-          {"hooks", {{"counting", settings.hooks.counting},
-                     {"problem", settings.hooks.problem.empty() ? json(nullptr)
-                                                                : json(settings.hooks.problem)}}}};
+          {"hooks",
+           {{"counting", settings.hooks.counting},
+            {"problem",
+             settings.hooks.problem.empty() ? json(nullptr) : json(settings.hooks.problem)}}}};
 }
 
 json toJson(const Verdict& verdict) {

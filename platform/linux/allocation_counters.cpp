@@ -43,7 +43,8 @@ std::string verifyAllocationCounting() {
   psleak_hooks_read(&during);
   release(block);
   psleak_hooks_read(&after);
-  if (block != nullptr && during.liveBlocks > before.liveBlocks && after.liveBlocks < during.liveBlocks) {
+  if (block != nullptr && during.liveBlocks > before.liveBlocks &&
+      after.liveBlocks < during.liveBlocks) {
     return {};
   }
   stopAllocationCounting();
@@ -53,7 +54,9 @@ std::string verifyAllocationCounting() {
   return gCountingProblem;
 }
 
-const std::string& allocationCountingProblem() noexcept { return gCountingProblem; }
+const std::string& allocationCountingProblem() noexcept {
+  return gCountingProblem;
+}
 
 std::optional<AllocationCounters> readAllocationCounters() noexcept {
   if (!allocationHooksActive()) return std::nullopt;

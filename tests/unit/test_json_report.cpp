@@ -302,7 +302,8 @@ TEST(JsonReport, SettingsSayWhetherTheHooksCountedAndWhyNot) {
   EXPECT_EQ(roundTrip(report)["settings"]["hooks"],
             json::parse(R"({"counting": true, "problem": null})"));
   report.settings->hooks = {false, "the allocation counters do not see malloc"};
-  EXPECT_EQ(roundTrip(report)["settings"]["hooks"]["problem"], "the allocation counters do not see malloc");
+  EXPECT_EQ(roundTrip(report)["settings"]["hooks"]["problem"],
+            "the allocation counters do not see malloc");
   const Report back = reportFromJson(toJson(report));
   EXPECT_FALSE(back.settings->hooks.counting);
   EXPECT_EQ(back.settings->hooks.problem, "the allocation counters do not see malloc");

@@ -53,13 +53,16 @@ TEST(ParseByteCount, AtMost1024GAndMoreNamesTheRange) {
             "--max-growth: 1025G is not in 0..1024G");
   EXPECT_EQ(usageErrorOf([] { parseByteCount("1099511627777", "--x"); }),
             "--x: 1099511627777 is not in 0..1024G");
-  for (const char* huge : {"9223372036854775808", "99999999999999999999999", "9000000000G",
-                           "8589934592G"}) {
-    EXPECT_NE(usageErrorOf([&] { parseByteCount(huge, "--x"); }).find("0..1024G"), std::string::npos)
+  for (const char* huge :
+       {"9223372036854775808", "99999999999999999999999", "9000000000G", "8589934592G"}) {
+    EXPECT_NE(usageErrorOf([&] { parseByteCount(huge, "--x"); }).find("0..1024G"),
+              std::string::npos)
         << huge;
   }
   // A bad unit after many digits is still a malformed count, not a large one.
-  EXPECT_NE(usageErrorOf([] { parseByteCount("99999999999999999999XB", "--x"); }).find("expected a byte count"),
+  EXPECT_NE(usageErrorOf([] {
+              parseByteCount("99999999999999999999XB", "--x");
+            }).find("expected a byte count"),
             std::string::npos);
 }
 
@@ -79,7 +82,9 @@ TEST(ParseInteger, OutOfRangeNamesOptionValueAndRangeInPlainNumbers) {
             "--calls: 10000001 is not in 1..10000000");
   EXPECT_EQ(usageErrorOf([] { parseInteger("-1", "--warmup", kWarmupRange); }),
             "--warmup: -1 is not in 0..1000000");
-  EXPECT_EQ(usageErrorOf([] { parseInteger("-6", "--x", IntegerRange{-5, 5}); }),
+  EXPECT_EQ(usageErrorOf([] {
+              parseInteger("-6", "--x", IntegerRange{-5, 5});
+            }),
             "--x: -6 is not in -5..5");
   EXPECT_EQ(usageErrorOf([] { parseInteger("1001", "--retries", kRetriesRange); }),
             "--retries: 1001 is not in 1..1000");
@@ -125,8 +130,9 @@ TEST(ParseSeconds, FiniteNumbersUpToAWeek) {
 TEST(ParseSeconds, NanAndInfinitiesAreNoNumberOfSeconds) {
   for (const char* bad : {"nan", "NaN", "-nan", "inf", "-inf", "+inf", "infinity", "", "abc",
                           "0x10", " 1", "1s", "1..2"}) {
-    EXPECT_EQ(usageErrorOf([&] { parseSeconds(bad, "--timeout"); }),
-              std::string("--timeout: '") + bad + "' is not a number in 0..604800 seconds (0: no limit)")
+    EXPECT_EQ(
+        usageErrorOf([&] { parseSeconds(bad, "--timeout"); }),
+        std::string("--timeout: '") + bad + "' is not a number in 0..604800 seconds (0: no limit)")
         << "'" << bad << "'";
   }
 }

@@ -25,8 +25,8 @@ TEST(DecodeUtf8, CharactersOfEveryLength) {
 
 TEST(DecodeUtf8, IllFormedBytesHaveLengthZero) {
   for (const char* bad : {"\xFF", "\x80", "\xC3", "\xC3(", "\xE6\x97", "\xC0\xAF" /* overlong */,
-                          "\xE0\x80\xAF", "\xED\xA0\x80" /* surrogate U+D800 */,
-                          "\xED\xBF\xBF", "\xF4\x90\x80\x80" /* past U+10FFFF */, "\xF8\x88\x80\x80\x80"}) {
+                          "\xE0\x80\xAF", "\xED\xA0\x80" /* surrogate U+D800 */, "\xED\xBF\xBF",
+                          "\xF4\x90\x80\x80" /* past U+10FFFF */, "\xF8\x88\x80\x80\x80"}) {
     EXPECT_EQ(decodeUtf8(bad, 0).length, 0u) << testing::PrintToString(std::string(bad));
   }
 }
@@ -35,7 +35,9 @@ TEST(FirstInvalidUtf8, OffsetOfTheFirstBadByte) {
   EXPECT_EQ(firstInvalidUtf8(""), kAllValid);
   EXPECT_EQ(firstInvalidUtf8("plain ascii\n"), kAllValid);
   EXPECT_EQ(firstInvalidUtf8("caf\xC3\xA9 \xF0\x9F\x90\x8D"), kAllValid);
-  EXPECT_EQ(firstInvalidUtf8("ab\xFF" "cd"), 2u);
+  EXPECT_EQ(firstInvalidUtf8("ab\xFF"
+                             "cd"),
+            2u);
   EXPECT_EQ(firstInvalidUtf8("caf\xC3\xA9\xC3"), 5u);  // cut in the middle of a character
   EXPECT_EQ(firstInvalidUtf8("\xED\xB3\xBF"), 0u);     // U+DCFF: a lone surrogate
   // A NUL byte is well-formed UTF-8; callers that want text refuse it themselves.
