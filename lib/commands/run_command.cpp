@@ -33,7 +33,7 @@ TargetDescription describeTarget(const RunOptions& options) {
 
 CheckSettingsDescription describeSettings(const RunOptions& options) {
   const MemoryCheckSettings& check = options.check;
-  return {check.warmup, check.calls, check.detector.retries, check.detector.tolerance,
+  return {check.warmup,           check.calls,    check.detector.retries, check.detector.tolerance,
           options.checks.names(), describeHooks()};
 }
 

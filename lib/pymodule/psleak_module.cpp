@@ -133,9 +133,9 @@ PyObject* check(PyObject*, PyObject* args) {
     TargetDescription description;
     description.spec = target.description;
     report.target = description;
-    report.settings = CheckSettingsDescription{warmup, times, retries,
-                                               options.check.detector.tolerance,
-                                               options.checks.names(), describeHooks()};
+    report.settings = CheckSettingsDescription{
+        warmup,         times, retries, options.check.detector.tolerance, options.checks.names(),
+        describeHooks()};
     RunCallback printRun;
     if (verbosity > 0) {
       printRun = [](const RunDelta& run, const Assessment&) {
