@@ -1,6 +1,8 @@
 #include "check_options.h"
 #include "cli_commands.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <fstream>
 
@@ -36,14 +38,12 @@ bool writeFile(const std::string& path, const std::string& content, const char* 
 
 void addCheckOptions(CLI::App& app, RunOptions& options, CheckCliOptions& cli,
                      double defaultTimeout) {
-  app.add_option("--warmup", options.check.warmup, "Calls before the first run")
-      ->capture_default_str();
-  app.add_option("--calls", options.check.calls,
-                 "Calls in the first run; each later run adds half as many")
-      ->capture_default_str();
-  app.add_option("--retries", options.check.detector.retries,
-                 "Runs after which growth that never stops is a leak")
-      ->capture_default_str();
+  addIntegerOption(app, "--warmup", "--warmup", options.check.warmup, kWarmupRange,
+                   "Calls before the first run");
+  addIntegerOption(app, "--calls", "--calls", options.check.calls, kCallsRange,
+                   "Calls in the first run; each later run adds half as many");
+  addIntegerOption(app, "--retries", "--retries", options.check.detector.retries, kRetriesRange,
+                   "Runs after which growth that never stops is a leak");
   app.add_option("--tolerance", options.toleranceTexts,
                  "Growth in bytes that counts as none: BYTES, or METRIC=BYTES (repeatable)")
       ->allow_extra_args(false);
@@ -61,10 +61,19 @@ void addCheckOptions(CLI::App& app, RunOptions& options, CheckCliOptions& cli,
                  "(BYTES, e.g. 512M; 0: no limit)")
       ->default_str("1G");
   cli.timeoutSeconds = defaultTimeout;
-  app.add_option("--timeout", cli.timeoutSeconds,
-                 "Seconds a target's whole check may take (0: no limit); a hang is reported")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+  app.add_option_function<std::string>(
+         "--timeout",
+         [&cli](const std::string& text) {
+           try {
+             cli.timeoutSeconds = parseSeconds(text, "--timeout");
+           } catch (const UsageError& e) {
+             throw CLI::ValidationError(e.what());  // taken by main as a usage error
+           }
+         },
+         "Seconds a target's whole check may take (0: no limit; at most 604800, a week); "
+         "a hang is reported")
+      ->type_name("SECONDS")
+      ->default_str(fmt::format("{:g}", defaultTimeout));
   app.add_flag("--no-hooks", cli.noHooks,
                "Measure with allocator statistics and /proc alone, without psleak's exact "
                "allocation counters (as PSLEAK_NO_HOOKS=1 does)");
@@ -72,9 +81,8 @@ void addCheckOptions(CLI::App& app, RunOptions& options, CheckCliOptions& cli,
 }
 
 void addBatchOptions(CLI::App& app, CheckCliOptions& cli) {
-  app.add_option("-j,--jobs", cli.jobs, "Targets checked at once, each in its own process")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  addIntegerOption(app, "-j,--jobs", "--jobs", cli.jobs, kJobsRange,
+                   "Targets checked at once, each in its own process");
   app.add_option("--junit", cli.junitPath, "Also write a JUnit XML report to FILE");
   app.add_option("--plot", cli.plotPath, "Also write an SVG plot of each metric to FILE.svg");
 }

@@ -5,10 +5,34 @@
 #include <string>
 
 #include "commands/run_command.h"
+#include "core/errors.h"
+#include "core/option_parsing.h"
 #include "report/scan_report.h"
 #include "terminal_output.h"
 
 namespace psleak::cli {
+
+// An integer option checked against its documented range as it is parsed: "--calls:
+// 0 is not in 1..10000000" (CLI11's own conversion would clamp 99999999999999999999 to
+// the largest integer without a word). `names` as CLI11 takes them ("-j,--jobs"),
+// `option` as error messages show it ("--jobs").
+template <typename Integer>
+CLI::Option* addIntegerOption(CLI::App& app, const std::string& names, const std::string& option,
+                              Integer& value, IntegerRange range, const std::string& description) {
+  return app
+      .add_option_function<std::string>(
+          names,
+          [&value, option, range](const std::string& text) {
+            try {
+              value = static_cast<Integer>(parseInteger(text, option, range));
+            } catch (const UsageError& e) {
+              throw CLI::ValidationError(e.what());  // taken by main as a usage error
+            }
+          },
+          description + " (" + std::to_string(range.min) + ".." + std::to_string(range.max) + ")")
+      ->type_name("INT")
+      ->default_str(std::to_string(value));
+}
 
 struct CheckCliOptions {
   std::string maxGrowthText;

@@ -42,9 +42,8 @@ class RunCommand : public Command {
                    "(implied by --timeout and --targets)");
     app_->add_flag("--trace", options_.trace,
                    "One more run recording allocation stacks: show where live memory comes from");
-    app_->add_option("--trace-top", options_.traceTop, "Call stacks --trace shows")
-        ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+    addIntegerOption(*app_, "--trace-top", "--trace-top", options_.traceTop, kTraceTopRange,
+                     "Call stacks --trace shows");
     addBatchOptions(*app_, cli_);
     addOutputOptions(*app_, global.output);
   }
@@ -98,7 +97,7 @@ class RunCommand : public Command {
     if (output.json) {
       Report report = describeRun(options_);
       report.verdict = errorVerdict("crash", "@@SIGNAL@@");
-      const std::string document = toJson(report).dump(2) + "\n";
+      const std::string document = jsonText(toJson(report), 2) + "\n";
       const std::size_t at = document.find("@@SIGNAL@@");
       platform::installFatalSignalReport(1, document.substr(0, at) + "the target crashed psleak: ",
                                          hint + document.substr(at + 10));

@@ -63,6 +63,7 @@ int runMain(int argc, char** argv) {
 
   if (argc >= 2 && std::strcmp(argv[1], "python") == 0) {
     setUpLogging(0);  // MemoryLeakTestCase logs through spdlog: to stderr, warnings only
+    checkAllocationHooks();
     return runPythonCommand(std::vector<std::string>(argv + 2, argv + argc));
   }
 
@@ -86,6 +87,7 @@ int runMain(int argc, char** argv) {
   }
 
   setUpLogging(global.output.verbosity);
+  checkAllocationHooks();
   for (const auto& command : commands) {
     if (command->app()->parsed()) return command->execute(global);
   }

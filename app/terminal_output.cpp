@@ -11,6 +11,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "psleak/platform/allocation_counters.h"
 #include "report/format.h"
 #include "report/json_report.h"
 
@@ -102,9 +103,18 @@ void setUpLogging(int verbosity) {
 }
 
 void printJson(const nlohmann::ordered_json& document) {
-  std::fputs(document.dump(2).c_str(), stdout);
+  std::fputs(jsonText(document, 2).c_str(), stdout);
   std::fputc('\n', stdout);
   std::fflush(stdout);
+}
+
+void checkAllocationHooks() {
+  const std::string problem = platform::verifyAllocationCounting();
+  if (problem.empty()) return;
+  std::fprintf(stderr,
+               "psleak: warning: %s; measuring as with --no-hooks (allocator statistics "
+               "and /proc)\n",
+               problem.c_str());
 }
 
 void printReport(const Report& report, const OutputOptions& options) {

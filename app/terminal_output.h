@@ -46,6 +46,11 @@ void printUsageError(const std::string& command, const std::string& message, boo
 
 void printJson(const nlohmann::ordered_json& document);
 
+// The allocator hooks' start-up self-test (platform::verifyAllocationCounting): when
+// they cannot count (under valgrind), one warning line on stderr; psleak then measures
+// as with --no-hooks.
+void checkAllocationHooks();
+
 // Flushes and ends the process at once: a target may have left threads running that
 // would race process teardown (static destructors) or hang Python's finalization.
 [[noreturn]] void exitNow(int code);

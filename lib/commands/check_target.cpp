@@ -5,6 +5,7 @@
 
 #include <optional>
 
+#include "psleak/platform/allocation_counters.h"
 #include "python/python_workload.h"
 #include "python/resource_checks.h"
 #include "runner/allocation_trace.h"
@@ -19,6 +20,10 @@ bool anyOneCallCheck(const CheckSelection& checks) {
 }
 
 }  // namespace
+
+HooksDescription describeHooks() {
+  return {platform::allocationHooksActive(), platform::allocationCountingProblem()};
+}
 
 void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, Report& report,
                  const RunCallback& onRun) {

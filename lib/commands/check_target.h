@@ -24,6 +24,9 @@ struct CheckOptions {
   py::CallRouting routing;
 };
 
+// How this process counts allocations now (for the report's settings).
+HooksDescription describeHooks();
+
 // Fills report.runs, report.findings and report.verdict. `onRun` sees each run as it
 // ends. Throws TargetError if the target fails, InternalError if a probe does.
 void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, Report& report,

@@ -34,10 +34,14 @@ nlohmann::ordered_json collectInfo(const py::InterpreterOptions& options) {
         {"heap_total", stats.heapTotal}}},
       {"hooks",
        {{"counting", counters.has_value()},
+        {"problem", platform::allocationCountingProblem().empty()
+                        ? nlohmann::ordered_json(nullptr)
+                        : nlohmann::ordered_json(platform::allocationCountingProblem())},
         {"live_blocks", orNull(&platform::AllocationCounters::liveBlocks)},
         {"live_bytes", orNull(&platform::AllocationCounters::liveBytes)},
         {"mapped_bytes", orNull(&platform::AllocationCounters::mappedBytes)},
-        {"trace_unwinder", unwinder.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(unwinder)}}},
+        {"trace_unwinder",
+         unwinder.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(unwinder)}}},
       {"process", {{"rss", memory.rss}, {"uss", memory.uss}, {"vms", memory.vms}}},
       {"interpreter",
        {{"version", python.version},
@@ -76,6 +80,9 @@ std::string formatInfo(const nlohmann::ordered_json& info, bool rawBytes) {
     text += fmt::format("  live_blocks:  {}\n  live_bytes:   {}\n  mapped_bytes: {}\n",
                         hooks["live_blocks"].get<std::int64_t>(), bytes(hooks["live_bytes"]),
                         bytes(hooks["mapped_bytes"]));
+  } else if (!hooks["problem"].is_null()) {
+    text += fmt::format("  (not counting: {}; measuring as with --no-hooks)\n",
+                        hooks["problem"].get<std::string>());
   } else {
     text += "  (not counting: --no-hooks or PSLEAK_NO_HOOKS)\n";
   }

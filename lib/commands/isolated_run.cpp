@@ -16,9 +16,9 @@ using json = nlohmann::ordered_json;
 // The child's side: the check as `psleak run` makes it, reported as JSON lines.
 int checkInChild(const RunOptions& options, int writeFd) {
   const Report report = runCommand(options, [&](const RunDelta& run, const Assessment&) {
-    platform::writeAll(writeFd, json{{"run", toJson(run)}}.dump() + "\n");
+    platform::writeAll(writeFd, jsonText(json{{"run", toJson(run)}}) + "\n");
   });
-  platform::writeAll(writeFd, json{{"report", toJson(report)}}.dump() + "\n");
+  platform::writeAll(writeFd, jsonText(json{{"report", toJson(report)}}) + "\n");
   return static_cast<int>(report.verdict.exitCode());
 }
 

@@ -33,8 +33,8 @@ TargetDescription describeTarget(const RunOptions& options) {
 
 CheckSettingsDescription describeSettings(const RunOptions& options) {
   const MemoryCheckSettings& check = options.check;
-  return {check.warmup, check.calls, check.detector.retries, check.detector.tolerance,
-          options.checks.names()};
+  return {check.warmup,           check.calls,    check.detector.retries, check.detector.tolerance,
+          options.checks.names(), describeHooks()};
 }
 
 
@@ -66,11 +66,16 @@ void validate(RunOptions& options) {
                              : "no target: give MODULE:ATTR (e.g. json:dumps) or -e/--expr STMT");
   }
   if (hasSpec) options.target.spec = TargetSpec::parse(options.targetText);
-  if (options.check.calls < 1) throw UsageError("--calls must be at least 1");
-  if (options.check.warmup < 0) throw UsageError("--warmup must not be negative");
-  if (options.check.detector.retries < 1) throw UsageError("--retries must be at least 1");
+  // Checked as the command line is parsed too; here for options built otherwise.
+  checkInRange(options.check.calls, "--calls", kCallsRange);
+  checkInRange(options.check.warmup, "--warmup", kWarmupRange);
+  checkInRange(options.check.detector.retries, "--retries", kRetriesRange);
+  checkInRange(static_cast<std::int64_t>(options.traceTop), "--trace-top", kTraceTopRange);
   if (options.trace && !platform::allocationHooksActive()) {
-    throw UsageError("--trace needs psleak's allocation counters, which --no-hooks / PSLEAK_NO_HOOKS turn off");
+    const std::string& problem = platform::allocationCountingProblem();
+    throw UsageError("--trace needs psleak's allocation counters, " +
+                     (problem.empty() ? std::string("which --no-hooks / PSLEAK_NO_HOOKS turn off")
+                                      : "but " + problem));
   }
 }
 

@@ -9,18 +9,21 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string_view>
 
 #include "commands/isolated_run.h"
 #include "core/errors.h"
+#include "core/utf8_text.h"
 #include "psleak/platform/child_process.h"
 #include "psleak/platform/interrupt.h"
 #include "python/python_error.h"
+#include "report/json_report.h"
 
 namespace psleak {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -35,6 +38,37 @@ struct ModuleListing {
   std::string error;    // the module could not be imported or listed
   std::string details;  // its traceback
 };
+
+// The texts of a Python list or tuple of str (each made valid UTF-8 by toString).
+std::vector<std::string> textsOf(PyObject* sequence) {
+  py::PyRef items = py::PyRef::steal(PySequence_Fast(sequence, "the listing holds a non-list"));
+  if (!items) py::throwInternalError("reading the listing");
+  std::vector<std::string> texts;
+  for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(items.get()); ++i) {
+    texts.push_back(py::toString(PySequence_Fast_GET_ITEM(items.get(), i)));
+  }
+  return texts;
+}
+
+PyObject* listingPart(PyObject* listing, const char* key) {
+  PyObject* part =
+      PyDict_Check(listing) ? PyDict_GetItemString(listing, key) : nullptr;  // borrowed
+  if (!part) throw InternalError(std::string("the listing has no '") + key + "'");
+  return part;
+}
+
+// _scan_candidates' {"targets": [spec], "skipped": [[spec, why]]}, read in C++ rather
+// than through Python's json module, which the scanned module may have replaced.
+json listingToJson(PyObject* listing) {
+  json skipped = json::array();
+  py::PyRef entries =
+      py::PyRef::steal(PySequence_Fast(listingPart(listing, "skipped"), "skipped is not a list"));
+  if (!entries) py::throwInternalError("reading the listing");
+  for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(entries.get()); ++i) {
+    skipped.push_back(textsOf(PySequence_Fast_GET_ITEM(entries.get(), i)));
+  }
+  return {{"targets", textsOf(listingPart(listing, "targets"))}, {"skipped", skipped}};
+}
 
 int listInChild(const std::string& module, const py::InterpreterOptions& interpreterOptions,
                 int writeFd) {
@@ -51,16 +85,12 @@ int listInChild(const std::string& module, const py::InterpreterOptions& interpr
       out = {{"error", "cannot import module '" + module + "': " + error.summary()},
              {"details", error.traceback}};
     } else {
-      py::PyRef jsonModule = py::PyRef::steal(PyImport_ImportModule("json"));
-      py::PyRef text = py::PyRef::steal(
-          PyObject_CallMethod(jsonModule.get(), "dumps", "O", listing.get()));
-      if (!text) py::throwInternalError("encoding the listing of " + module);
-      out = json::parse(py::toString(text.get()));
+      out = listingToJson(listing.get());
     }
   } catch (const std::exception& e) {
     out = {{"error", std::string("cannot list module '") + module + "': " + e.what()}};
   }
-  platform::writeAll(writeFd, out.dump() + "\n");
+  platform::writeAll(writeFd, jsonText(out) + "\n");
   return 0;
 }
 
@@ -196,6 +226,24 @@ RunOptions targetFromJsonChecked(const json& entry, const RunOptions& base) {
   return options;
 }
 
+// The file's text without a UTF-8 byte-order mark (editors on Windows write one).
+// Throws UsageError when it is not UTF-8 text: a binary file, or another encoding.
+std::string targetsFileText(std::string content, const std::string& path) {
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  if (std::string_view(content).substr(0, kByteOrderMark.size()) == kByteOrderMark) {
+    content.erase(0, kByteOrderMark.size());
+  }
+  std::size_t bad = content.find('\0');
+  bad = std::min(bad, firstInvalidUtf8(content));
+  if (bad != std::string::npos) {
+    const auto line =
+        1 + std::count(content.begin(), content.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+    throw UsageError("--targets " + path + ":" + std::to_string(line) +
+                     ": not UTF-8 text (a binary file, or another encoding?)");
+  }
+  return content;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------
@@ -248,7 +296,7 @@ std::vector<RunOptions> readTargetsFile(const std::string& path, const RunOption
   if (!file) throw UsageError("--targets " + path + ": cannot read the file");
   std::stringstream content;
   content << file.rdbuf();
-  const std::string text = content.str();
+  const std::string text = targetsFileText(content.str(), path);
   std::vector<RunOptions> targets;
 
   const std::size_t first = text.find_first_not_of(" \t\r\n");
@@ -264,6 +312,7 @@ std::vector<RunOptions> readTargetsFile(const std::string& path, const RunOption
     std::istringstream lines(text);
     std::string line;
     for (int number = 1; std::getline(lines, line); ++number) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF line endings
       const std::string where = path + ":" + std::to_string(number);
       std::vector<std::string> words;
       try {

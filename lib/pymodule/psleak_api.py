@@ -7,6 +7,10 @@
 # The API is that of the original `psleak` package (release 0.1.5), so that suites
 # written for it run unchanged; what differs is listed in README ("The Python module").
 
+# Everything psleak's own code uses is imported here, at `import psleak`, which the
+# psleak executable does before the working directory goes on sys.path: an inspect.py
+# or json.py there cannot stand in for the standard library's. The functions the scan
+# calls after importing a module are bound now, so that the module cannot replace them.
 import collections
 import collections.abc
 import dataclasses
@@ -20,6 +24,8 @@ import threading
 import types
 import unittest
 import warnings
+from importlib import import_module as _import_module
+from inspect import Parameter as _Parameter, signature as _signature
 
 __all__ = [
     "malloc_info", "malloc_trim", "MemoryLeakTestCase", "LeakTest", "Checkers", "GCDebugger",
@@ -691,8 +697,6 @@ def _required_from_docstring(obj, name):
     """The required parameters a builtin's docstring gives in its first line, in the
     old style "name(a, b[, c]) -> result" (bracketed parts are optional); None when the
     docstring does not say."""
-    import re
-
     doc = (getattr(obj, "__doc__", None) or "").strip().splitlines()
     match = re.match(r"\s*%s\((.*?)\)" % re.escape(name), doc[0]) if doc else None
     if match is None:
@@ -709,17 +713,13 @@ def _required_from_docstring(obj, name):
 def _scan_candidates(module_name):
     """The public callables of a module that `psleak scan` can call with no arguments,
     and those it cannot, with why: {"targets": [spec, ...], "skipped": [[spec, why], ...]}."""
-    import importlib
-    import inspect
-    import types
-
-    module = importlib.import_module(module_name)
+    module = _import_module(module_name)
     names = getattr(module, "__all__", None)
     if not isinstance(names, (list, tuple)):
         names = [n for n in dir(module) if not n.startswith("_")]
     targets, skipped = [], []
-    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-             inspect.Parameter.KEYWORD_ONLY)
+    kinds = (_Parameter.POSITIONAL_ONLY, _Parameter.POSITIONAL_OR_KEYWORD,
+             _Parameter.KEYWORD_ONLY)
     for name in sorted(set(names)):
         spec = "%s:%s" % (module_name, name)
         try:
@@ -740,9 +740,9 @@ def _scan_candidates(module_name):
             skipped.append([spec, "imported from %s" % home])
             continue
         try:
-            signature = inspect.signature(obj)
+            signature = _signature(obj)
             required = [p.name for p in signature.parameters.values()
-                        if p.kind in kinds and p.default is inspect.Parameter.empty]
+                        if p.kind in kinds and p.default is _Parameter.empty]
         except (TypeError, ValueError):
             required = _required_from_docstring(obj, name)
             if required is None:

@@ -11,6 +11,7 @@
 #include "psleak/platform/allocator_stats.h"
 #include "psleak/platform/system_info.h"
 #include "psleak_api_source.h"
+#include "python/interpreter_functions.h"
 #include "python/python_error.h"
 #include "report/format.h"
 #include "report/json_report.h"
@@ -77,6 +78,12 @@ CheckSelection checksOf(PyObject* names) {
   return selection;
 }
 
+// UTF-8 text as str; a byte that is not UTF-8 (psleak's text should have none) as U+FFFD.
+py::PyRef toStr(const std::string& text) {
+  return py::PyRef::steal(
+      PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "replace"));
+}
+
 // The report as a dict (its JSON document), plus the text the exceptions are made of:
 // "run_lines" (the run table, as `psleak run` prints it) and each finding's "text".
 py::PyRef toPython(const Report& report) {
@@ -89,10 +96,9 @@ py::PyRef toPython(const Report& report) {
     while (!text.empty() && text.back() == '\n') text.pop_back();
     document["findings"][i]["text"] = text;
   }
-  const std::string json = document.dump();
-  py::PyRef module = py::PyRef::steal(PyImport_ImportModule("json"));
-  if (!module) return {};
-  return py::PyRef::steal(PyObject_CallMethod(module.get(), "loads", "s", json.c_str()));
+  py::PyRef json = toStr(jsonText(document));
+  if (!json) return {};
+  return py::PyRef::steal(PyObject_CallOneArg(py::interpreterFunctions().jsonLoads.get(), json.get()));
 }
 
 // Tells `onRun(run, line, stable)` about each run as it ends (verbosity); `stable`: the
@@ -145,9 +151,9 @@ PyObject* check(PyObject*, PyObject* args, PyObject* keywords) {
     TargetDescription description;
     description.spec = target.description;
     report.target = description;
-    report.settings = CheckSettingsDescription{warmup, times, retries,
-                                               options.check.detector.tolerance,
-                                               options.checks.names()};
+    report.settings = CheckSettingsDescription{
+        warmup,         times, retries, options.check.detector.tolerance, options.checks.names(),
+        describeHooks()};
     checkTarget(target, options, report, runPrinter(onRun));
   } catch (const py::TargetRaised& e) {
     e.restore();
@@ -221,6 +227,14 @@ extern "C" PyObject* PyInit_psleak() {
   using psleak::py::PyRef;
   using namespace psleak::pymodule;
   quietLogging();
+  // The interpreter's functions the checks call, taken now, before any test code can
+  // replace them (in the psleak executable the interpreter's start-up took them already).
+  try {
+    psleak::py::interpreterFunctions();
+  } catch (const std::exception& e) {
+    PyErr_Format(PyExc_ImportError, "psleak: %s", e.what());
+    return nullptr;
+  }
   PyRef module = PyRef::steal(PyModule_Create(&kModule));
   if (!module) return nullptr;
   PyObject* globals = PyModule_GetDict(module.get());  // borrowed

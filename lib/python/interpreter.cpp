@@ -11,6 +11,7 @@
 #include "core/errors.h"
 #include "psleak/platform/run_program.h"
 #include "pymodule/psleak_module.h"
+#include "python/interpreter_functions.h"
 #include "python/python_error.h"
 
 #ifndef PSLEAK_DEFAULT_PYTHON
@@ -122,6 +123,14 @@ void putCurrentDirectoryFirst() {
   }
 }
 
+// The psleak module (its Python half imports what it uses) and the interpreter's
+// functions the checks call.
+void importOwnModules() {
+  PyRef psleak = PyRef::steal(PyImport_ImportModule("psleak"));
+  if (!psleak) throwInternalError("importing psleak's own module");
+  interpreterFunctions();
+}
+
 }  // namespace
 
 std::string embeddedPythonVersion() {
@@ -154,9 +163,14 @@ Interpreter::Interpreter(const InterpreterOptions& options) {
   config.check(PyConfig_SetBytesString(config.get(), &config.get()->program_name,
                                        executable.c_str()),
                "program name");
-  std::vector<std::string> argv = options.argv.empty() ? std::vector<std::string>{""} : options.argv;
-  // The python command line's argv[0] is the program; Python takes sys.argv from the rest.
-  if (options.pythonCommandLine) argv.insert(argv.begin(), executable);
+  std::vector<std::string> argv = options.argv;
+  if (options.pythonCommandLine) {
+    // The python command line's argv[0] is the program; Python takes sys.argv from the
+    // rest, and with nothing more reads stdin, or starts the REPL on a terminal.
+    argv.insert(argv.begin(), executable);
+  } else if (argv.empty()) {
+    argv = {""};
+  }
   std::vector<char*> argvPointers;
   for (std::string& arg : argv) argvPointers.push_back(arg.data());
   config.check(PyConfig_SetBytesArgv(config.get(), static_cast<Py_ssize_t>(argvPointers.size()),
@@ -164,6 +178,10 @@ Interpreter::Interpreter(const InterpreterOptions& options) {
                "argv");
   config.check(Py_InitializeFromConfig(config.get()), "initialization");
 
+  // psleak's own imports come first, while sys.path holds no directory of the user's
+  // (the working directory, or a script's, which `psleak python` adds in Py_RunMain):
+  // an inspect.py or json.py there cannot stand in for the standard library's.
+  importOwnModules();
   if (options.currentDirectoryFirst) putCurrentDirectoryFirst();
 
   PyObject* sys = PyImport_AddModule("sys");  // borrowed

@@ -1,34 +1,46 @@
 #include "python/python_error.h"
 
 #include "core/errors.h"
+#include "python/interpreter_functions.h"
 
 namespace psleak::py {
 namespace {
 
+// A str as UTF-8 that is always valid: a lone surrogate ("\udcff" in a message, a file
+// name decoded with surrogateescape) has no UTF-8 form, and PyUnicode_AsUTF8 would fail
+// and lose the whole text; it is written as the escape \udcff instead.
 std::string utf8(PyObject* text) {
   if (!text) return {};
   Py_ssize_t size = 0;
-  const char* data = PyUnicode_AsUTF8AndSize(text, &size);
-  if (!data) {
+  if (const char* data = PyUnicode_AsUTF8AndSize(text, &size)) {
+    return std::string(data, static_cast<std::size_t>(size));
+  }
+  PyErr_Clear();
+  PyRef bytes = PyRef::steal(PyUnicode_AsEncodedString(text, "utf-8", "backslashreplace"));
+  if (!bytes) {
     PyErr_Clear();
     return {};
   }
-  return std::string(data, static_cast<std::size_t>(size));
+  return std::string(PyBytes_AS_STRING(bytes.get()),
+                     static_cast<std::size_t>(PyBytes_GET_SIZE(bytes.get())));
 }
 
+// Through the traceback.format_exception taken at start-up; none while that is being
+// looked up (an error then is psleak's own and needs no traceback).
 std::string formatTraceback(PyObject* exception) {
-  PyRef traceback = PyRef::steal(PyImport_ImportModule("traceback"));
-  if (!traceback) return {};
+  const InterpreterFunctions* functions = interpreterFunctionsIfLookedUp();
+  if (!functions) return {};
   PyRef frames = PyRef::steal(PyException_GetTraceback(exception));
-  PyRef lines = PyRef::steal(PyObject_CallMethod(traceback.get(), "format_exception", "OOO",
-                                                 Py_TYPE(exception), exception,
-                                                 frames ? frames.get() : Py_None));
+  PyRef lines = PyRef::steal(PyObject_CallFunctionObjArgs(
+      functions->formatException.get(), reinterpret_cast<PyObject*>(Py_TYPE(exception)), exception,
+      frames ? frames.get() : Py_None, nullptr));
   if (!lines) {
     PyErr_Clear();
     return {};
   }
   PyRef empty = PyRef::steal(PyUnicode_FromString(""));
   PyRef joined = PyRef::steal(PyUnicode_Join(empty.get(), lines.get()));
+  if (!joined) PyErr_Clear();
   return utf8(joined.get());
 }
 
@@ -89,7 +101,12 @@ std::string toRepr(PyObject* object, std::size_t limit) {
     return "<unprintable>";
   }
   std::string result = utf8(text.get());
-  if (result.size() > limit) result = result.substr(0, limit - 3) + "...";
+  if (result.size() > limit) {
+    std::size_t cut = limit - 3;
+    while (cut > 0 && (static_cast<unsigned char>(result[cut]) & 0xC0) == 0x80)
+      --cut;  // not mid-character
+    result = result.substr(0, cut) + "...";
+  }
   return result;
 }
 

@@ -5,18 +5,11 @@
 
 #include "core/errors.h"
 #include "psleak/platform/interrupt.h"
+#include "python/interpreter_functions.h"
 #include "python/python_error.h"
 
 namespace psleak::py {
 namespace {
-
-PyRef attribute(const char* module, const char* name) {
-  PyRef imported = PyRef::steal(PyImport_ImportModule(module));
-  if (!imported) throwInternalError(std::string("importing ") + module);
-  PyRef value = PyRef::steal(PyObject_GetAttrString(imported.get(), name));
-  if (!value) throwInternalError(std::string("looking up ") + module + "." + name);
-  return value;
-}
 
 void callIgnoringResult(PyObject* function, const char* what) {
   PyRef result = PyRef::steal(PyObject_CallNoArgs(function));
@@ -49,9 +42,7 @@ PythonWorkload::PythonWorkload(const ResolvedTarget& target, PyObject* clearCall
     : target_(target),
       keepExceptions_(routing.keepExceptions),
       clearCallback_(clearCallback),
-      gcCollect_(attribute("gc", "collect")),
-      clearTypeCache_(attribute("sys", "_clear_type_cache")),
-      clearLineCache_(attribute("linecache", "clearcache")) {
+      functions_(interpreterFunctions()) {
   vector_.push_back(nullptr);
   if (routing.via) {
     callable_ = routing.via;
@@ -71,6 +62,58 @@ void PythonWorkload::fail(const std::string& context) const {
   throwTargetError(context);
 }
 
+void PythonWorkload::refuseUnrunBody(PyObject* result) {
+  const char* kind = PyCoro_CheckExact(result)       ? "coroutine"
+                     : PyAsyncGen_CheckExact(result) ? "async generator"
+                     : PyGen_Check(result)           ? "generator"
+                                                     : nullptr;
+  if (!kind) return;
+  if (!PyAsyncGen_CheckExact(result)) {
+    // Closed, a coroutine that never ran is not reported "never awaited" when it goes.
+    PyRef closed = PyRef::steal(PyObject_CallMethod(result, "close", nullptr));
+    if (!closed) PyErr_Clear();
+  }
+  Py_DECREF(result);
+  throw TargetError("target '" + target_.description + "' returned " + unrunBodyAdvice(kind));
+}
+
+// "a coroutine object: ... check the body instead, e.g. ..." for the kind of object
+// returned: a psleak run command when the target was given as MODULE:ATTR, else (the
+// Python module's execute()) a callable that runs the body.
+std::string PythonWorkload::unrunBodyAdvice(const std::string& kind) const {
+  const bool hasArguments = !target_.positional.empty() || !target_.keywordValues.empty();
+  std::string module;
+  std::string callable = "f";
+  if (target_.spec) {
+    module = target_.spec->module;
+    callable = module;
+    for (const std::string& name : target_.spec->attrPath) callable += "." + name;
+  }
+  const std::string call = callable + (hasArguments ? "(ARGS)" : "()");
+  std::string body;  // Python code that runs the body to its end
+  std::string setup;
+  if (kind == "coroutine") {
+    body = "asyncio.run(" + call + ")";
+  } else if (kind == "generator") {
+    body = "list(" + call + ")";
+  } else {
+    setup = "async def drain(): return [x async for x in " + call + "]";
+    body = "asyncio.run(drain())";
+  }
+  std::string example;
+  if (target_.spec) {
+    example = "psleak run -s 'import " + std::string(kind == "generator" ? "" : "asyncio, ") +
+              module + "'" + (setup.empty() ? "" : " -s '" + setup + "'") + " -e '" + body + "'";
+  } else {
+    example = (setup.empty() ? "" : setup + "; ") + "execute(lambda: " + body + ")";
+  }
+  return std::string(kind == "async generator" ? "an " : "a ") + kind +
+         " object: calling it only created the " + kind +
+         ", its body never ran, so a verdict would say nothing about it; check the body "
+         "instead, e.g. " +
+         example;
+}
+
 void PythonWorkload::call(std::int64_t times) {
   PyObject* const callable = callable_;
   PyObject* const* const args = vector_.data() + 1;
@@ -84,6 +127,7 @@ void PythonWorkload::call(std::int64_t times) {
     }
     PyObject* result = PyObject_Vectorcall(callable, args, nargsf, keywordNames);
     if (result) {
+      if (callsMade_ == 0) refuseUnrunBody(result);
       Py_DECREF(result);
       if (expected) {
         throw MissingExpectedException(
@@ -107,9 +151,9 @@ void PythonWorkload::clearCaches() {
     PyRef result = PyRef::steal(PyObject_CallNoArgs(clearCallback_));
     if (!result) fail("trim_callback raised");
   }
-  callIgnoringResult(gcCollect_.get(), "gc.collect()");
-  callIgnoringResult(clearTypeCache_.get(), "sys._clear_type_cache()");
-  callIgnoringResult(clearLineCache_.get(), "linecache.clearcache()");
+  callIgnoringResult(functions_.gcCollect.get(), "gc.collect()");
+  callIgnoringResult(functions_.clearTypeCache.get(), "sys._clear_type_cache()");
+  callIgnoringResult(functions_.clearLineCache.get(), "linecache.clearcache()");
   if (PyObject* importers = PySys_GetObject("path_importer_cache"); importers && PyDict_Check(importers)) {
     PyDict_Clear(importers);
   }

@@ -3,8 +3,10 @@
 // per call) and the cache clearing between runs.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "python/interpreter_functions.h"
 #include "python/target.h"
 #include "runner/memory_check.h"
 
@@ -41,6 +43,10 @@ class PythonWorkload : public Workload {
 
  private:
   [[noreturn]] void fail(const std::string& context) const;
+  // Throws TargetError (after closing it) if the first call's result is a coroutine or
+  // generator: an async def or generator function whose body the calls never run.
+  void refuseUnrunBody(PyObject* result);
+  std::string unrunBodyAdvice(const std::string& kind) const;
 
   const ResolvedTarget& target_;
   // Slot 0 is free for PY_VECTORCALL_ARGUMENTS_OFFSET; then positional, then keyword values
@@ -54,9 +60,7 @@ class PythonWorkload : public Workload {
   std::int64_t callsMade_ = 0;
 
   PyObject* clearCallback_;
-  PyRef gcCollect_;
-  PyRef clearTypeCache_;
-  PyRef clearLineCache_;
+  const InterpreterFunctions& functions_;  // gc.collect and the cache clearers
 };
 
 }  // namespace psleak::py

@@ -3,16 +3,11 @@
 #include <frameobject.h>
 
 #include "core/errors.h"
+#include "python/interpreter_functions.h"
 #include "python/python_error.h"
 
 namespace psleak::py {
 namespace {
-
-PyRef importModule(const char* name) {
-  PyRef module = PyRef::steal(PyImport_ImportModule(name));
-  if (!module) throwInternalError(std::string("importing ") + name);
-  return module;
-}
 
 std::int64_t integerAttr(PyObject* object, const char* name) {
   PyRef value = PyRef::steal(PyObject_GetAttrString(object, name));
@@ -25,48 +20,47 @@ std::int64_t integerAttr(PyObject* object, const char* name) {
   return result;
 }
 
+void collectGarbage() {
+  PyRef collected = PyRef::steal(PyObject_CallNoArgs(interpreterFunctions().gcCollect.get()));
+  if (!collected) throwInternalError("gc.collect()");
+}
+
 // Sets gc.DEBUG_SAVEALL for its lifetime; then restores the flags and drops what was
 // saved, so that the check's own bookkeeping leaves nothing behind.
 class SaveAllGuard {
  public:
-  SaveAllGuard() : gc_(importModule("gc")) {
-    PyRef flags = PyRef::steal(PyObject_CallMethod(gc_.get(), "get_debug", nullptr));
+  SaveAllGuard() : functions_(interpreterFunctions()), garbage_(functions_.gcGarbage.get()) {
+    PyRef flags = PyRef::steal(PyObject_CallNoArgs(functions_.gcGetDebug.get()));
     if (!flags) throwInternalError("gc.get_debug()");
     oldFlags_ = PyLong_AsLong(flags.get());
-    const long saveAll = integerAttr(gc_.get(), "DEBUG_SAVEALL");
-    garbage_ = PyRef::steal(PyObject_GetAttrString(gc_.get(), "garbage"));
-    if (!garbage_ || !PyList_Check(garbage_.get())) throwInternalError("gc.garbage");
-    start_ = PyList_GET_SIZE(garbage_.get());
-    setFlags(oldFlags_ | saveAll);
+    start_ = PyList_GET_SIZE(garbage_);
+    setFlags(oldFlags_ | functions_.gcDebugSaveAll);
   }
   ~SaveAllGuard() {
     // Runs during exception unwinding too: keep any pending Python error aside.
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
     setFlags(oldFlags_);
-    PyList_SetSlice(garbage_.get(), start_, PyList_GET_SIZE(garbage_.get()), nullptr);
+    PyList_SetSlice(garbage_, start_, PyList_GET_SIZE(garbage_), nullptr);
     PyErr_Clear();
     PyErr_Restore(type, value, traceback);
   }
   SaveAllGuard(const SaveAllGuard&) = delete;
   SaveAllGuard& operator=(const SaveAllGuard&) = delete;
 
-  void collect() {
-    PyRef result = PyRef::steal(PyObject_CallMethod(gc_.get(), "collect", nullptr));
-    if (!result) throwInternalError("gc.collect()");
-  }
+  void collect() { collectGarbage(); }
   // Objects saved since the guard was made.
-  PyObject* garbage() const { return garbage_.get(); }
+  PyObject* garbage() const { return garbage_; }
   Py_ssize_t start() const { return start_; }
 
  private:
   void setFlags(long flags) {
-    PyRef result = PyRef::steal(PyObject_CallMethod(gc_.get(), "set_debug", "l", flags));
+    PyRef result = PyRef::steal(PyObject_CallFunction(functions_.gcSetDebug.get(), "l", flags));
     if (!result) PyErr_Clear();
   }
 
-  PyRef gc_;
-  PyRef garbage_;
+  const InterpreterFunctions& functions_;
+  PyObject* garbage_;  // gc's own list, kept alive by functions_
   long oldFlags_ = 0;
   Py_ssize_t start_ = 0;
 };
@@ -78,11 +72,13 @@ bool isExceptionMachinery(PyObject* object) {
 }  // namespace
 
 std::vector<PythonThreadInfo> listPythonThreads() {
-  PyRef threading = importModule("threading");
-  PyRef threads = PyRef::steal(PyObject_CallMethod(threading.get(), "enumerate", nullptr));
+  PyRef threads =
+      PyRef::steal(PyObject_CallNoArgs(interpreterFunctions().threadingEnumerate.get()));
   if (!threads) throwInternalError("threading.enumerate()");
   std::vector<PythonThreadInfo> result;
-  const Py_ssize_t count = PyList_Size(threads.get());
+  if (!PyList_Check(threads.get()))
+    throw InternalError("threading.enumerate() did not return a list");
+  const Py_ssize_t count = PyList_GET_SIZE(threads.get());
   for (Py_ssize_t i = 0; i < count; ++i) {
     PyObject* thread = PyList_GET_ITEM(threads.get(), i);  // borrowed
     PythonThreadInfo info;
@@ -95,11 +91,7 @@ std::vector<PythonThreadInfo> listPythonThreads() {
 }
 
 std::vector<GarbageObject> garbageLeftBy(const std::function<void()>& call) {
-  {
-    PyRef gc = importModule("gc");
-    PyRef collected = PyRef::steal(PyObject_CallMethod(gc.get(), "collect", nullptr));
-    if (!collected) throwInternalError("gc.collect()");
-  }
+  collectGarbage();
   SaveAllGuard guard;
   call();
   guard.collect();
@@ -131,9 +123,8 @@ RefcountProbe::RefcountProbe(const ResolvedTarget& target) {
   names_.push_back("True");
   objects_.push_back(Py_False);
   names_.push_back("False");
-  PyObject* sys = PyImport_AddModule("sys");  // borrowed
-  if (PyObject_HasAttrString(sys, "gettotalrefcount")) {
-    totalRefcount_ = PyRef::steal(PyObject_GetAttrString(sys, "gettotalrefcount"));
+  if (const PyRef& total = interpreterFunctions().getTotalRefcount) {
+    totalRefcount_ = total.get();
     names_.push_back("all objects (sys.gettotalrefcount)");
   }
 }
@@ -143,7 +134,7 @@ std::vector<std::int64_t> RefcountProbe::read() const {
   counts.reserve(names_.size());
   for (PyObject* object : objects_) counts.push_back(static_cast<std::int64_t>(Py_REFCNT(object)));
   if (totalRefcount_) {
-    PyRef total = PyRef::steal(PyObject_CallNoArgs(totalRefcount_.get()));
+    PyRef total = PyRef::steal(PyObject_CallNoArgs(totalRefcount_));
     if (!total) throwInternalError("sys.gettotalrefcount()");
     counts.push_back(PyLong_AsLongLong(total.get()));
   }

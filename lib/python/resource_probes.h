@@ -32,7 +32,8 @@ class RefcountProbe {
  private:
   std::vector<PyObject*> objects_;  // borrowed: the target and the singletons outlive the probe
   std::vector<std::string> names_;
-  PyRef totalRefcount_;             // sys.gettotalrefcount, debug builds only
+  PyObject* totalRefcount_ = nullptr;  // sys.gettotalrefcount, debug builds only (kept alive
+                                       // by interpreterFunctions())
 };
 
 }  // namespace psleak::py

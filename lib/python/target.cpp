@@ -130,6 +130,7 @@ ResolvedTarget resolveTarget(const TargetRequest& request) {
   if (request.spec) {
     target.callable = importTarget(*request.spec);
     target.description = request.spec->text;
+    target.spec = request.spec;
   } else {
     target.callable = compileExpression(request.expression, globals);
     target.description = "-e " + request.expression;

@@ -27,6 +27,7 @@ struct ResolvedTarget {
   PyRef keywordNames;               // tuple of str, or empty when there are none
   PyRef expectedException;          // exception class, or empty
   std::string description;          // "json:dumps" or "-e <stmt>"
+  std::optional<TargetSpec> spec;   // MODULE:ATTR, when the target was given so
 };
 
 // Runs the setup, imports and resolves the target, evaluates arguments.

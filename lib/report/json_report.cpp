@@ -49,7 +49,11 @@ json toJson(const CheckSettingsDescription& settings) {
           {"calls", settings.calls},
           {"retries", settings.retries},
           {"tolerance", tolerance},
-          {"checks", settings.checks}};
+          {"checks", settings.checks},
+          {"hooks",
+           {{"counting", settings.hooks.counting},
+            {"problem",
+             settings.hooks.problem.empty() ? json(nullptr) : json(settings.hooks.problem)}}}};
 }
 
 json toJson(const Verdict& verdict) {
@@ -107,6 +111,10 @@ json toJson(const TraceReport& trace) {
 }
 
 }  // namespace
+
+std::string jsonText(const json& document, int indent) {
+  return document.dump(indent, ' ', /*ensure_ascii=*/false, json::error_handler_t::replace);
+}
 
 json toJson(const RunDelta& run) {
   json perCall = json::object();
@@ -282,6 +290,9 @@ Report reportFromJson(const json& document) {
       if (const auto metric = metricFromName(name)) settings.tolerance.set(*metric, value.get<std::int64_t>());
     }
     settings.checks = s.at("checks").get<std::vector<std::string>>();
+    if (const auto hooks = s.find("hooks"); hooks != s.end()) {
+      settings.hooks = {hooks->at("counting").get<bool>(), text(hooks->at("problem"))};
+    }
     report.settings = settings;
   }
   for (const json& run : document.at("runs")) report.runs.push_back(runFromJson(run));

@@ -2,6 +2,8 @@
 // The --json document. Its shape is versioned by kJsonSchemaVersion; README and
 // man/psleak.1 describe it field by field.
 
+#include <string>
+
 #include <nlohmann/json.hpp>
 
 #include "report/report.h"
@@ -13,6 +15,12 @@ nlohmann::ordered_json toJson(const Report& report);
 nlohmann::ordered_json toJson(const RunDelta& run);
 // A scan, or a run of --targets: every target's document under "results".
 nlohmann::ordered_json toJson(const ScanReport& scan);
+
+// The document as text: the one way psleak writes JSON (stdout, a child's report lines,
+// the Python module's report). Text that is not UTF-8, whatever path it took into the
+// document (a target's message, a --targets file, an argument, a path), is written with
+// U+FFFD in place of each bad byte, so that writing a document never fails.
+std::string jsonText(const nlohmann::ordered_json& document, int indent = -1);
 
 // The inverses, for reports that cross a process boundary (a target checked in a child
 // process). Throw nlohmann::json::exception on a document of another shape.

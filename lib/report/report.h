@@ -56,12 +56,20 @@ struct PlatformDescription {
   std::string libc;
 };
 
+// Whether psleak's allocation counters took part in the check; when the hooks are
+// there but could not count, why (the check then measured as with --no-hooks).
+struct HooksDescription {
+  bool counting = false;
+  std::string problem;
+};
+
 struct CheckSettingsDescription {
   std::int64_t warmup = 0;
   std::int64_t calls = 0;
   int retries = 0;
   Tolerance tolerance;
   std::vector<std::string> checks;  // the checks that were on
+  HooksDescription hooks;
 };
 
 struct Report {

@@ -5,6 +5,8 @@
 #include "psleak/platform/allocation_counters.h"
 #include "psleak/platform/allocation_hooks_abi.h"
 
+#include <cstdlib>
+
 extern "C" {
 __attribute__((weak)) void psleak_hooks_read(PsleakAllocationCounters*);
 __attribute__((weak)) int psleak_hooks_counting(void);
@@ -24,6 +26,36 @@ bool allocationHooksActive() noexcept {
 
 void stopAllocationCounting() noexcept {
   if (psleak_hooks_set_counting != nullptr) psleak_hooks_set_counting(0);
+}
+
+namespace {
+std::string gCountingProblem;
+}  // namespace
+
+std::string verifyAllocationCounting() {
+  if (!allocationHooksActive()) return {};
+  // Through volatile pointers: a compiler may drop a malloc whose block is never used.
+  void* (*volatile allocate)(std::size_t) = std::malloc;
+  void (*volatile release)(void*) = std::free;
+  PsleakAllocationCounters before{}, during{}, after{};
+  psleak_hooks_read(&before);
+  void* block = allocate(4096);
+  psleak_hooks_read(&during);
+  release(block);
+  psleak_hooks_read(&after);
+  if (block != nullptr && during.liveBlocks > before.liveBlocks &&
+      after.liveBlocks < during.liveBlocks) {
+    return {};
+  }
+  stopAllocationCounting();
+  gCountingProblem =
+      "the allocation counters do not see malloc (something else serves it, such as "
+      "valgrind)";
+  return gCountingProblem;
+}
+
+const std::string& allocationCountingProblem() noexcept {
+  return gCountingProblem;
 }
 
 std::optional<AllocationCounters> readAllocationCounters() noexcept {

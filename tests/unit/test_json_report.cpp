@@ -238,6 +238,81 @@ TEST(JsonReport, TraceReadsBackWhatItWrote) {
   EXPECT_EQ(toJson(back).dump(), toJson(report).dump());
 }
 
+// Bytes that are not UTF-8, in every kind of text a report carries: a --targets line, an
+// argument, an exception message, a finding's items, a trace's frames, a path.
+Report reportWithBadBytes() {
+  const std::string bad = "x\xFF\xC3(y\xED\xA0\x80z";
+  Report report = leakReport();
+  report.target->spec = bad + ":f";
+  report.target->args = {bad};
+  report.target->kwargs = {{bad, bad}};
+  report.interpreter = InterpreterDescription{"3.11.2", "/opt/" + bad + "/python", bad, "malloc"};
+  report.findings = {{CheckKind::Gc, Severity::Leak, bad, {bad}}};
+  report.trace = samples::trace();
+  report.trace->sites[0].frames[0].function = bad;
+  report.trace->sites[0].pythonFrames[0].file = bad;
+  report.verdict = errorVerdict("target", "raised " + bad, "Traceback\n" + bad);
+  return report;
+}
+
+TEST(JsonText, BytesThatAreNotUtf8BecomeReplacementCharacters) {
+  const std::string text = jsonText(toJson(reportWithBadBytes()), 2);  // does not throw
+  const json doc = json::parse(text);
+  // x, U+FFFD for each bad sequence, then the good text after it.
+  const std::string replaced = doc["verdict"]["message"].get<std::string>();
+  EXPECT_EQ(replaced.rfind("raised x\xEF\xBF\xBD", 0), 0u) << replaced;
+  EXPECT_NE(replaced.find("y"), std::string::npos) << replaced;
+  EXPECT_NE(replaced.find("z"), std::string::npos) << replaced;
+  EXPECT_EQ(replaced.find("\xFF"), std::string::npos) << replaced;
+  for (const std::string& value :
+       {doc["target"]["spec"].get<std::string>(), doc["target"]["args"][0].get<std::string>(),
+        doc["target"]["kwargs"].begin().key(), doc["interpreter"]["executable"].get<std::string>(),
+        doc["findings"][0]["items"][0].get<std::string>(),
+        doc["trace"]["sites"][0]["frames"][0]["function"].get<std::string>(),
+        doc["trace"]["sites"][0]["python_frames"][0]["file"].get<std::string>(),
+        doc["verdict"]["details"].get<std::string>()}) {
+    EXPECT_NE(value.find("\xEF\xBF\xBD"), std::string::npos) << value;
+  }
+}
+
+TEST(JsonText, ValidTextIsWrittenAsItIs) {
+  Report report = leakReport();
+  report.verdict = errorVerdict("target", "caf\xC3\xA9 \xF0\x9F\x90\x8D \"q\"\n\\");
+  const json doc = json::parse(jsonText(toJson(report)));
+  EXPECT_EQ(doc["verdict"]["message"], "caf\xC3\xA9 \xF0\x9F\x90\x8D \"q\"\n\\");
+  EXPECT_EQ(jsonText(toJson(report), 2), toJson(report).dump(2));
+}
+
+TEST(JsonText, AScanOfBadBytesIsWrittenToo) {
+  ScanReport scan;
+  scan.command = "scan";
+  scan.modules = {"mod\xFF"};
+  scan.results = {reportWithBadBytes()};
+  scan.skipped = {{"mod\xFF:g", "needs arguments (\xFE)"}};
+  const json doc = json::parse(jsonText(toJson(scan)));
+  EXPECT_EQ(doc["modules"][0], "mod\xEF\xBF\xBD");
+  EXPECT_EQ(doc["skipped"][0]["reason"], "needs arguments (\xEF\xBF\xBD)");
+}
+
+TEST(JsonReport, SettingsSayWhetherTheHooksCountedAndWhyNot) {
+  Report report = leakReport();
+  EXPECT_EQ(roundTrip(report)["settings"]["hooks"],
+            json::parse(R"({"counting": false, "problem": null})"));
+  report.settings->hooks = {true, ""};
+  EXPECT_EQ(roundTrip(report)["settings"]["hooks"],
+            json::parse(R"({"counting": true, "problem": null})"));
+  report.settings->hooks = {false, "the allocation counters do not see malloc"};
+  EXPECT_EQ(roundTrip(report)["settings"]["hooks"]["problem"],
+            "the allocation counters do not see malloc");
+  const Report back = reportFromJson(toJson(report));
+  EXPECT_FALSE(back.settings->hooks.counting);
+  EXPECT_EQ(back.settings->hooks.problem, "the allocation counters do not see malloc");
+  // A document from before the field existed still reads.
+  nlohmann::ordered_json older = toJson(report);
+  older["settings"].erase("hooks");
+  EXPECT_EQ(reportFromJson(older).settings->hooks.problem, "");
+}
+
 TEST(JsonReport, TraceWithoutPythonFramesReadsBack) {
   // A document written before python_frames existed still reads.
   Report report = leakReport();

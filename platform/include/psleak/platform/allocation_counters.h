@@ -26,6 +26,17 @@ bool allocationHooksActive() noexcept;
 // measures with allocator statistics and /proc alone. Call before the interpreter starts.
 void stopAllocationCounting() noexcept;
 
+// A self-test of the hooks, for start-up (one thread, before any interpreter): a malloc
+// and a free must move the live counters. They stay still when something else serves
+// malloc (valgrind replaces it, so the executable's own definitions never run), and a
+// leak would read as none. Then counting is stopped, so that psleak measures with the
+// allocator's statistics as --no-hooks does, and the reason is returned (and kept for
+// allocationCountingProblem). "" when the hooks count, are absent or are off.
+std::string verifyAllocationCounting();
+
+// What verifyAllocationCounting found wrong, or "".
+const std::string& allocationCountingProblem() noexcept;
+
 // A Python frame as the hooks recorded it: a code object (kept alive by the recorder)
 // and the line it was executing.
 struct PythonFrameRef {

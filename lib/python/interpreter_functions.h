@@ -1,0 +1,37 @@
+#pragma once
+// The interpreter's functions that psleak's checks call, looked up once, before any
+// target code runs. A target that replaces gc.collect, threading.enumerate or
+// traceback.format_exception (on purpose, or by monkeypatching for its own tests)
+// cannot change what psleak sees: psleak calls the functions it took at start-up.
+// (Reference counts are read with Py_REFCNT, never through sys.getrefcount.)
+
+#include "python/py_ref.h"
+
+namespace psleak::py {
+
+struct InterpreterFunctions {
+  PyRef gcCollect;           // gc.collect
+  PyRef gcGetDebug;          // gc.get_debug
+  PyRef gcSetDebug;          // gc.set_debug
+  PyRef gcGarbage;           // the gc.garbage list itself: rebinding the name leaves gc's own
+  long gcDebugSaveAll = 0;   // gc.DEBUG_SAVEALL
+  PyRef threadingEnumerate;  // threading.enumerate
+  PyRef formatException;     // traceback.format_exception
+  PyRef clearLineCache;      // linecache.clearcache
+  PyRef clearTypeCache;      // sys._clear_type_cache
+  PyRef getTotalRefcount;    // sys.gettotalrefcount on debug builds; empty otherwise
+  PyRef jsonLoads;           // json.loads
+};
+
+// The functions, looked up on the first call (with the GIL held) and the same ones on
+// every later call. The first call belongs right after the interpreter starts, before
+// the working directory goes on sys.path and before any target code runs (Interpreter
+// and the psleak module's initialisation make it). Throws InternalError if one is
+// missing.
+const InterpreterFunctions& interpreterFunctions();
+
+// The functions if they have been looked up already, else null (for error reporting,
+// which must not start the lookup itself).
+const InterpreterFunctions* interpreterFunctionsIfLookedUp();
+
+}  // namespace psleak::py
