@@ -135,7 +135,8 @@ Assessment LeakDetector::assess(const std::vector<RunDelta>& runs) const {
   // something grew in every run, but not necessarily the same metric every time.)
   std::vector<MetricGrowth> strong;
   for (const MetricGrowth& growth : result.growing) {
-    if (growth.growth >= strongGrowth(growth.metric) && grewInEachOfLastRuns(runs, growth.metric)) {
+    if (growth.growth >= strongGrowth(growth.metric) && grewInEachOfLastRuns(runs, growth.metric) &&
+        risesWithCalls(runs, growth.metric)) {
       strong.push_back(growth);
     }
   }
@@ -153,6 +154,24 @@ bool LeakDetector::grewInEachOfLastRuns(const std::vector<RunDelta>& runs, Metri
     if (!stillGrowing(prefix, m, exact)) return false;
   }
   return true;
+}
+
+bool LeakDetector::risesWithCalls(const std::vector<RunDelta>& runs, Metric m) const {
+  if (runs.size() < 2) return true;  // one run: nothing to compare it with
+  // The mean growth and calls of the earlier and the later half of the runs (the middle
+  // run, if any, in the later half).
+  const std::size_t half = runs.size() / 2;
+  double growth[2] = {0, 0}, calls[2] = {0, 0};
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const std::size_t part = i < half ? 0 : 1;
+    growth[part] += static_cast<double>(growthAt(runs, i, m));
+    calls[part] += static_cast<double>(runs[i].calls);
+  }
+  const double counts[2] = {static_cast<double>(half), static_cast<double>(runs.size() - half)};
+  const double earlierGrowth = growth[0] / counts[0], laterGrowth = growth[1] / counts[1];
+  const double callsRatio = (calls[1] / counts[1]) / (calls[0] / counts[0]);
+  if (earlierGrowth <= 0) return laterGrowth > 0;
+  return laterGrowth >= earlierGrowth * (1 + (callsRatio - 1) * kRiseWithCallsShare);
 }
 
 bool LeakDetector::growsWithCalls(const std::vector<RunDelta>& runs, Metric m) const {

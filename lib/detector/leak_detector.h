@@ -105,6 +105,11 @@ inline constexpr double kProportionalSpread = 1.25;
 inline constexpr std::int64_t kStrongGrowthBlocks = 32;
 inline constexpr std::int64_t kStrongGrowthBytes = 4096;
 inline constexpr int kWeakProportionalRuns = 5;
+// Growth made once per run, whatever its calls (what a run's cache clearing makes the
+// code fill again, say), is no leak of the calls, however large: a verdict by `retries`
+// needs growth that rises with the calls, the later half of the runs growing more than
+// the earlier half by at least this share of what their calls rose by.
+inline constexpr double kRiseWithCallsShare = 0.5;
 
 class LeakDetector {
  public:
@@ -120,6 +125,10 @@ class LeakDetector {
   // kProportionalRuns runs (kWeakProportionalRuns when the first of them grew less than
   // the strong-growth sizes), more each run, at per-call rates within kProportionalSpread.
   bool growsWithCalls(const std::vector<RunDelta>& runs, Metric m) const;
+
+  // Whether metric `m`'s mean growth in the later half of `runs` exceeds the earlier
+  // half's by at least kRiseWithCallsShare of the rise of their mean calls.
+  bool risesWithCalls(const std::vector<RunDelta>& runs, Metric m) const;
 
   const DetectorSettings& settings() const { return settings_; }
 

@@ -227,6 +227,41 @@ TEST(LeakDetector, SameGrowthEveryRunWhateverTheCallsIsCleanByItsSize) {
   EXPECT_EQ(decisions, continuesThen(9, Decision::Clean));
 }
 
+TEST(LeakDetector, SameLargeGrowthEveryRunIsNoLeakOfTheCalls) {
+  // 48 blocks and 2.6 KiB each run, whatever its calls (40 to 140): what an asyncio test
+  // case's runner allocates again after each run's cache clearing. Above the size a
+  // retries verdict needs, but it does not rise with the calls.
+  const LeakDetector detector(settingsWith(6));
+  const auto decisions = decisionsFor(
+      detector,
+      [](int run) {
+        RunDelta delta = exactRun(run, run == 4 ? 49 : 48, 2600 + 16 * (run % 3));
+        delta.calls = callsForRun(run, 40);
+        return delta;
+      },
+      6);
+  EXPECT_EQ(decisions, continuesThen(5, Decision::Clean));
+}
+
+TEST(LeakDetector, GrowthRisingWithTheCallsUnevenlyIsStillALeakByRetries) {
+  // A leak whose growth rises with the calls, but too unevenly for the proportional
+  // rule: a retries verdict.
+  const LeakDetector detector(settingsWith(6));
+  const std::vector<std::int64_t> blocks = {40, 90, 50, 150, 90, 200};
+  Assessment last;
+  const auto decisions = decisionsFor(
+      detector,
+      [&](int run) {
+        const std::int64_t n = blocks[static_cast<std::size_t>(run - 1)];
+        RunDelta delta = exactRun(run, n, 64 * n);
+        delta.calls = callsForRun(run, 40);
+        return delta;
+      },
+      6, &last);
+  EXPECT_EQ(decisions, continuesThen(5, Decision::Leak));
+  EXPECT_FALSE(last.proportional);
+}
+
 TEST(LeakDetector, LumpyLeakIsNotSettledByTheRunAfterALump) {
   // A list of pointers that grows by one a call: its realloc'd block grows in lumps.
   // Run 5 grows less than run 4, and less than run 3, yet the rate stays near the
