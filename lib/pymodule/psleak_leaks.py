@@ -324,6 +324,7 @@ class _PytestEntryPointFinder:
         if name is not None and re.sub(r"[-_.]+", "-", name).lower() != "psleak":
             return iter(())
         import importlib.metadata as metadata
+        import pathlib
 
         class Distribution(metadata.Distribution):
             def read_text(self, filename):
@@ -334,7 +335,7 @@ class _PytestEntryPointFinder:
                 return None
 
             def locate_file(self, path):
-                return path
+                return pathlib.Path(path)  # it has no files: nothing to locate
 
         return iter((Distribution(),))
 

@@ -110,11 +110,16 @@ def _plugin_classes():
                 yield
                 return
             # pytest calls item.runtest(): for this call phase, the test and then its checks.
+            # (An instance's own runtest, another plugin's doing, is put back after.)
+            own = item.__dict__.get("runtest")
             item.runtest = functools.partial(self._run_then_check, item, item.runtest)
             try:
                 yield
             finally:
-                del item.runtest
+                if own is None:
+                    del item.runtest
+                else:
+                    item.runtest = own
 
         def _reason_not_to_check(self, item):
             """Why a test is not checked; "" for a test that is not one of --leaks' at all,
