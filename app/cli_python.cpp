@@ -51,8 +51,12 @@ class TestCommand : public Command {
               } catch (const UsageError& e) {
                 throw CLI::ValidationError(e.what());  // taken by main as a usage error
               }
+              if (leaks_.budgetSeconds <= 0) {
+                throw CLI::ValidationError("--leaks-budget: " + text +
+                                           " is not a number of seconds above 0");
+              }
             },
-            "With --leaks: stop checking tests once the checks took this long (0: no limit)")
+            "With --leaks: stop checking tests once the checks took this long")
         ->type_name("SECONDS")
         ->needs(leaks);
     addInterpreterOptions(*app_, interpreter_);

@@ -1,5 +1,7 @@
 #include "commands/python_commands.h"
 
+#include <cstdio>
+
 #include "core/errors.h"
 #include "python/python_error.h"
 
@@ -65,6 +67,11 @@ int runTestPaths(const std::vector<std::string>& paths, int verbosity,
       throw UsageError("psleak test: " + py::fetchException().message);
     }
     if (PyErr_ExceptionMatches(PyExc_SystemExit)) return 1;
+    if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+      PyErr_Clear();
+      std::fprintf(stderr, "psleak test: interrupted (Ctrl-C)\n");
+      return static_cast<int>(ExitCode::Interrupted);
+    }
     const py::PythonException error = py::fetchException();
     throw TargetError("psleak test: " + error.summary(), error.traceback);
   }

@@ -17,10 +17,11 @@ int runPythonMain(const std::vector<std::string>& args, py::InterpreterOptions o
 struct LeakRepeatOptions {
   bool enabled = false;
   std::string jsonPath;        // --leaks-json FILE (empty: none)
-  double budgetSeconds = 0;    // --leaks-budget: seconds of checks at most (0: no limit)
+  double budgetSeconds = 0;    // --leaks-budget: seconds of checks at most (0: none given)
 };
 
-// unittest discovery over files and folders; 0 when every test passed, 1 otherwise.
+// unittest discovery over files and folders; 0 when every test passed, 1 otherwise, 130
+// when Ctrl-C stopped the run.
 // Throws UsageError for a path that does not exist or a --leaks-json file that cannot
 // be written.
 int runTestPaths(const std::vector<std::string>& paths, int verbosity,

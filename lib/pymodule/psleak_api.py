@@ -318,6 +318,16 @@ def _require_type(name, value, kinds, kind_names):
         raise TypeError("%r must be instance of %s (got %r)" % (name, kind_names, value))
 
 
+def _require_exception_classes(exc, who):
+    """Raises TypeError unless exc is an exception class or a tuple of them (what an
+    `except` clause takes)."""
+    __tracebackhide__ = True
+    classes = exc if isinstance(exc, tuple) else (exc,)
+    if not classes or not all(isinstance(c, type) and issubclass(c, BaseException)
+                              for c in classes):
+        raise TypeError("%s: %r is not an exception class or a tuple of them" % (who, exc))
+
+
 def _require_at_least(name, value, minimum):
     if value < minimum:
         raise ValueError("%s must be >= %d (got %r)" % (name, minimum, value))
@@ -551,11 +561,7 @@ class MemoryLeakTestCase(unittest.TestCase):
         a tuple of classes): the error path is checked for leaks. A call that returns
         normally fails the test; another exception is raised as it is."""
         __tracebackhide__ = True
-        classes = exc if isinstance(exc, tuple) else (exc,)
-        if not classes or not all(isinstance(c, type) and issubclass(c, BaseException)
-                                  for c in classes):
-            raise TypeError("execute_w_exc: %r is not an exception class or a tuple of them"
-                            % (exc,))
+        _require_exception_classes(exc, "execute_w_exc")
         options = self._options(**kwargs)
         self._execute(fun, args, exc, options)
 
@@ -742,11 +748,13 @@ def _run_tests(paths, verbosity=2, leaks=None):
     if json_path:
         _check_writable(json_path, "--leaks-json")
     session = _LeakSession("psleak test --leaks", _UNITTEST_REPEATED, budget=leaks.get("budget"))
-    result = _leaks_text_runner(verbosity, session).run(suite)
-    sys.stderr.write("".join("psleak --leaks: %s\n" % line for line in session.summary_lines()))
-    if json_path:
-        session.write_json(json_path)
-    return result.wasSuccessful()
+    try:
+        return _leaks_text_runner(verbosity, session).run(suite).wasSuccessful()
+    finally:  # also when Ctrl-C stops the run: what was found so far
+        sys.stderr.write("".join("psleak --leaks: %s\n" % line
+                                 for line in session.summary_lines()))
+        if json_path:
+            session.write_json(json_path)
 
 
 def _required_from_docstring(obj, name):

@@ -158,7 +158,8 @@ class _LeakSession:
             elapsed = time.perf_counter() - started
             self.seconds += elapsed
             record.update(calls=calls[0], seconds=round(elapsed, 3))
-            self.records.append(record)
+            if "status" in record:  # not when Ctrl-C or pytest.exit() ended the run
+                self.records.append(record)
             _show_source_in_tracebacks()
 
     def _with_status(self, *statuses):

@@ -105,8 +105,7 @@ def _plugin_classes():
         def pytest_runtest_call(self, item):
             reason = self._reason_not_to_check(item)
             if reason is not None:
-                if reason:
-                    self.session.skip(item.nodeid, reason)
+                self.session.skip(item.nodeid, reason)
                 yield
                 return
             # pytest calls item.runtest(): for this call phase, the test and then its checks.
@@ -122,8 +121,7 @@ def _plugin_classes():
                     item.runtest = own
 
         def _reason_not_to_check(self, item):
-            """Why a test is not checked; "" for a test that is not one of --leaks' at all,
-            None when it is checked."""
+            """Why a test is not checked, or None when it is (if it passes)."""
             if not isinstance(item, pytest.Function):
                 return "not a Python test function (%s)" % type(item).__name__
             excluded = item.get_closest_marker("no_psleak")
@@ -303,11 +301,7 @@ class _ExplicitChecks:
         """The same for a function every call of which must raise exc (the error path is
         checked); a call that returns normally fails the test."""
         __tracebackhide__ = True
-        classes = exc if isinstance(exc, tuple) else (exc,)
-        if not classes or not all(isinstance(c, type) and issubclass(c, BaseException)
-                                  for c in classes):
-            raise TypeError("check_w_exc: %r is not an exception class or a tuple of them"
-                            % (exc,))
+        _psleak._require_exception_classes(exc, "check_w_exc")
         self._check(fun, args, exc, options)
 
     def _check(self, fun, args, expected, options):

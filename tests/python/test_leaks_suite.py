@@ -319,11 +319,62 @@ class LeaksOptions(unittest.TestCase):
         for args, message in (
                 (["--leaks-json", "x.json"], "--leaks-json requires --leaks"),
                 (["--leaks", "--leaks-budget", "-1"], "--leaks-budget"),
+                (["--leaks", "--leaks-budget", "0"], "--leaks-budget: 0 is not a number of seconds above 0"),
                 (["--leaks", "--leaks-json", "/nonexistent/dir/x.json"],
                  "--leaks-json /nonexistent/dir/x.json: cannot write the file")):
             code, output = run(["test"] + args + [UNITTEST_FILE])
             self.assertEqual(code, 2, (args, output))
             self.assertIn(message, output)
+
+
+# A test that Ctrl-C stops on its fourth call (the first of the checks' warm-up but two).
+INTERRUPTED_TEST = """
+import itertools
+import unittest
+
+_calls = itertools.count()
+
+
+class TestStopped(unittest.TestCase):
+    def test_stopped(self):
+        if next(_calls) == 3:
+            raise KeyboardInterrupt
+
+    def test_zz_never_run(self):
+        pass
+"""
+
+
+class LeaksInterrupted(unittest.TestCase):
+    """Ctrl-C during the checks stops the run; what was found so far is reported."""
+
+    def start(self):
+        folder = tempfile.mkdtemp(prefix="psleak-leaks-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        path = os.path.join(folder, "test_stopped.py")
+        with open(path, "w") as file:
+            file.write(INTERRUPTED_TEST)
+        return path, os.path.join(folder, "leaks.json")
+
+    def test_pytest(self):
+        path, json_path = self.start()
+        code, output = run(["python", "-m", "pytest", "-q"] + PYTEST_QUIET_STATE
+                           + ["--leaks", "--leaks-json", json_path, path])
+        self.assertEqual(code, 2, output)  # pytest's "interrupted"
+        self.assertIn("KeyboardInterrupt", output)
+        self.assertIn("0 tests checked", output)
+        with open(json_path) as file:
+            self.assertEqual(json.load(file)["tests"], [])
+
+    def test_psleak_test(self):
+        path, json_path = self.start()
+        code, output = run(["test", "--leaks", "--leaks-json", json_path, path])
+        self.assertEqual(code, 130, output)
+        self.assertIn("psleak test: interrupted (Ctrl-C)", output)
+        self.assertIn("psleak --leaks: 0 tests checked", output)
+        self.assertNotIn("Traceback", output)
+        with open(json_path) as file:
+            self.assertEqual(json.load(file)["tests"], [])
 
 
 class LeaksInSystemPython(unittest.TestCase):
