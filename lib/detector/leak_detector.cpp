@@ -106,7 +106,18 @@ std::vector<MetricGrowth> LeakDetector::growingMetrics(const std::vector<RunDelt
   return growing;
 }
 
-Assessment LeakDetector::assess(const std::vector<RunDelta>& runs) const {
+std::vector<RunDelta> privateGrowthAsNewPages(const std::vector<RunDelta>& runs) {
+  std::vector<RunDelta> judged = runs;
+  for (RunDelta& run : judged) {
+    if (run.growth.has(Metric::Uss) && run.growth.has(Metric::Rss)) {
+      run.growth.set(Metric::Uss, std::min(run.growth.get(Metric::Uss), run.growth.get(Metric::Rss)));
+    }
+  }
+  return judged;
+}
+
+Assessment LeakDetector::assess(const std::vector<RunDelta>& measured) const {
+  const std::vector<RunDelta> runs = privateGrowthAsNewPages(measured);
   Assessment result;
   result.runs = static_cast<int>(runs.size());
   if (runs.empty()) return result;

@@ -115,7 +115,8 @@ class LeakDetector {
  public:
   explicit LeakDetector(DetectorSettings settings) : settings_(settings) {}
 
-  // Judges the runs so far (oldest first). Never throws.
+  // Judges the runs so far (oldest first), as privateGrowthAsNewPages() has them. Never
+  // throws.
   Assessment assess(const std::vector<RunDelta>& runs) const;
 
   // Metrics of the last run of `runs` that are still growing, by their role's rule.
@@ -142,6 +143,11 @@ class LeakDetector {
 
 // Growth of `m` in one run that wobble of a kept result does not reach (see above).
 std::int64_t strongGrowth(Metric m);
+
+// The runs as the detector judges them: uss growth counts only as far as rss grew too.
+// New private memory raises both; uss alone rises when pages this process shares stop
+// being shared (another process that mapped the same library exits), which is no leak.
+std::vector<RunDelta> privateGrowthAsNewPages(const std::vector<RunDelta>& runs);
 
 // True when the runs carry psleak's exact counters (the hooks were counting).
 bool hasExactCounters(const std::vector<RunDelta>& runs);

@@ -243,6 +243,45 @@ TEST(LeakDetector, SameLargeGrowthEveryRunIsNoLeakOfTheCalls) {
   EXPECT_EQ(decisions, continuesThen(5, Decision::Clean));
 }
 
+TEST(LeakDetector, UssGrowingWithoutRssIsSharedPagesTurningPrivateNotALeak) {
+  // Measured: another process let go of the library pages this one shares, so uss rose
+  // by 192, 220, 320 KiB in runs of 45, 60, 75 calls (within 25% of 4.3 KiB a call)
+  // while rss and the exact counters stayed flat.
+  const LeakDetector detector(settingsWith(4));
+  const std::vector<std::int64_t> uss = {-16 * 1024, 192 * 1024, 220 * 1024, 320 * 1024};
+  const auto decisions = decisionsFor(
+      detector,
+      [&](int run) {
+        RunDelta delta = exactRun(run, 54, 2880);
+        delta.calls = callsForRun(run, 30);
+        delta.growth.set(Metric::Uss, uss[static_cast<std::size_t>(run - 1)]);
+        return delta;
+      },
+      4);
+  EXPECT_EQ(decisions.back(), Decision::Clean);
+}
+
+TEST(LeakDetector, UssGrowingWithRssIsStillALeak) {
+  // Pages mapped with the raw system call, 4 KiB a call: no counter sees them, rss and
+  // uss both do.
+  const LeakDetector detector(settingsWith(10));
+  Assessment last;
+  const auto decisions = decisionsFor(
+      detector,
+      [](int run) {
+        RunDelta delta = exactRun(run, 0, 0);
+        const std::int64_t pages = delta.calls * 4096;
+        delta.growth.set(Metric::Rss, pages);
+        delta.growth.set(Metric::Uss, pages);
+        return delta;
+      },
+      10, &last);
+  EXPECT_EQ(decisions, continuesThen(2, Decision::Leak));
+  ASSERT_EQ(last.growing.size(), 2u);
+  EXPECT_EQ(last.growing[0].metric, Metric::Rss);
+  EXPECT_EQ(last.growing[1].metric, Metric::Uss);
+}
+
 TEST(LeakDetector, GrowthRisingWithTheCallsUnevenlyIsStillALeakByRetries) {
   // A leak whose growth rises with the calls, but too unevenly for the proportional
   // rule: a retries verdict.
