@@ -17,6 +17,12 @@
 # of its own whose `_psleak` is the psleak module. pytest is imported only once pytest
 # calls the plugin, so that `import psleak` does not need it.
 
+"""psleak's pytest plugin: --leaks, the psleak and no_psleak markers, the psleak fixture.
+
+PYTEST_DONT_REWRITE (it has no asserts, and is imported with psleak, before pytest could
+rewrite it)
+"""
+
 import functools
 import sys
 import types

@@ -315,6 +315,27 @@ class LeaksOptions(unittest.TestCase):
         self.assertEqual(code, 4, output)
         self.assertIn("--leaks-budget", output)
 
+    def test_plugin_is_loaded_once_and_can_be_turned_off(self):
+        clean = ["-k", "test_clean_malloc", PYTEST_FILE]
+        code, output = run(["python", "-m", "pytest", "-q", "-p", "psleak.pytest_plugin"]
+                           + PYTEST_QUIET_STATE + ["--leaks"] + clean)
+        self.assertEqual(code, 0, output)
+        self.assertIn("1 tests checked", output)
+        self.assertNotIn("warning", output)  # nothing about an already imported module
+        code, output = run(["python", "-m", "pytest", "-q", "-p", "no:psleak.pytest_plugin"]
+                           + PYTEST_QUIET_STATE + ["--leaks"] + clean)
+        self.assertEqual(code, 4, output)
+        self.assertIn("unrecognized arguments: --leaks", output)
+
+    def test_memory_leak_test_cases_are_left_to_themselves(self):
+        # sample_suite/ is made of MemoryLeakTestCase classes: --leaks changes nothing.
+        sample = os.path.join(HERE, "sample_suite", "test_memleaks.py")
+        code, output = run(["test", "--leaks", sample])
+        self.assertEqual(code, 1, output)  # its leaky tests fail, as without --leaks
+        self.assertRegex(output, r"psleak --leaks: 0 tests checked: .*; (\d+) not checked")
+        self.assertRegex(output, r"not checked: \d+ tests, a MemoryLeakTestCase \(it checks")
+        self.assertNotIn("more times under the checks", output)
+
     def test_psleak_test_options_are_usage_errors(self):
         for args, message in (
                 (["--leaks-json", "x.json"], "--leaks-json requires --leaks"),
