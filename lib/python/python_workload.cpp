@@ -1,7 +1,10 @@
 #include "python/python_workload.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <string>
+#include <tuple>
 
 #include "core/errors.h"
 #include "psleak/platform/interrupt.h"
@@ -30,7 +33,19 @@ void flushStream(const char* name) {
   if (!result) PyErr_Clear();  // a closed or odd stream is the target's business
 }
 
+Interrupted interruptedAfter(std::int64_t calls) {
+  return Interrupted(std::string("stopped by ") + platform::interruptName() + " after " +
+                         std::to_string(calls) + " calls",
+                     platform::terminationRequested());
+}
+
 }  // namespace
+
+void flushStdio() {
+  flushStream("stdout");
+  flushStream("stderr");
+  std::fflush(nullptr);
+}
 
 PythonWorkload::PythonWorkload(const ResolvedTarget& target, PyObject* clearCallback)
     : target_(target),
@@ -44,7 +59,29 @@ PythonWorkload::PythonWorkload(const ResolvedTarget& target, PyObject* clearCall
   for (const PyRef& value : target.keywordValues) vector_.push_back(value.get());
 }
 
+void PythonWorkload::afterTargetCode() {
+  if (forkWatch_.inForkedChildStrict()) platform::leaveForkedChild();
+  const platform::ReplacedHandlers replaced = platform::restoreInterruptHandlers();
+  for (const auto& [was, name, request] : {std::tuple{replaced.interrupt, "SIGINT", "a Ctrl-C"},
+                                           std::tuple{replaced.terminate, "SIGTERM", "a SIGTERM"}}) {
+    if (was) {
+      spdlog::warn("the target replaced psleak's {} handler; psleak put its own back between "
+                   "calls ({} that came while the target's handler was in place may have been lost)",
+                   name, request);
+    }
+  }
+}
+
 void PythonWorkload::failCall() {
+  if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+    // Ctrl-C reached the target's Python code through a handler the target put in place
+    // of psleak's (Python's own raises KeyboardInterrupt): a stop request all the same.
+    PyErr_Clear();
+    throw Interrupted("stopped by Ctrl-C (KeyboardInterrupt in the target) after " +
+                          std::to_string(callsMade_) + " calls",
+                      false);
+  }
+  if (forkWatch_.inForkedChild()) platform::leaveForkedChild();
   const std::string context = "target '" + target_.description + "' raised on call " +
                               std::to_string(callsMade_ + 1);
   throwTargetError(context);
@@ -58,10 +95,9 @@ void PythonWorkload::call(std::int64_t times) {
   PyObject* const expected = target_.expectedException.get();
 
   for (std::int64_t i = 0; i < times; ++i) {
-    if (platform::interruptRequested()) {
-      throw Interrupted("stopped by Ctrl-C after " + std::to_string(callsMade_) + " calls");
-    }
+    if (platform::interruptRequested()) throw interruptedAfter(callsMade_);
     PyObject* result = PyObject_Vectorcall(callable, args, nargsf, keywordNames);
+    if (forkWatch_.inForkedChild()) platform::leaveForkedChild();
     if (result) {
       Py_DECREF(result);
       if (expected) {
@@ -76,17 +112,18 @@ void PythonWorkload::call(std::int64_t times) {
     }
     ++callsMade_;
   }
+  afterTargetCode();
 }
 
 void PythonWorkload::clearCaches() {
-  flushStream("stdout");
-  flushStream("stderr");
-  std::fflush(nullptr);
+  flushStdio();
   if (clearCallback_) {
     PyRef result = PyRef::steal(PyObject_CallNoArgs(clearCallback_));
+    afterTargetCode();
     if (!result) throwTargetError("trim_callback raised");
   }
   callIgnoringResult(gcCollect_.get(), "gc.collect()");
+  afterTargetCode();
   callIgnoringResult(clearTypeCache_.get(), "sys._clear_type_cache()");
   callIgnoringResult(clearLineCache_.get(), "linecache.clearcache()");
   if (PyObject* importers = PySys_GetObject("path_importer_cache"); importers && PyDict_Check(importers)) {
