@@ -11,6 +11,7 @@ namespace {
 // with its key, which no escaped string in the document (the target's text) can imitate.
 constexpr const char* kCause = "@@CAUSE@@";
 constexpr const char* kCauseInDocument = "\"message\": \"@@CAUSE@@";
+constexpr std::size_t kWhereCapacity = 128;
 
 }  // namespace
 
@@ -19,6 +20,10 @@ LastWords::LastWords(const RunOptions& options, const OutputOptions& output)
       where_(kImportPhase),
       targetText_(options.targetText.empty() ? "-e " + options.target.expression : options.targetText),
       json_(output.json) {
+  // Kept between runs: room reserved now, so that they do not grow while memory is
+  // measured.
+  partial_.runs.reserve(static_cast<std::size_t>(options.check.detector.retries) + 1);
+  where_.reserve(kWhereCapacity);
   arm();
 }
 

@@ -35,6 +35,7 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
   if (options.check.maxGrowth > 0) guard.emplace(python, sampler, options.check.maxGrowth);
   Workload& workload = guard ? static_cast<Workload&>(*guard) : python;
   std::string phase;
+  phase.reserve(128);  // kept between runs: it must not grow while memory is measured
   auto enter = [&](std::string where) {
     phase = std::move(where);
     if (onPhase) onPhase(phase);

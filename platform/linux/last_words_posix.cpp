@@ -25,6 +25,10 @@ enum State : int {
 };
 std::atomic<int> gState{kInactive};
 std::atomic<pid_t> gReporterThread{0};
+// The process that armed them. A child made by vfork() (as Python's subprocess does)
+// shares this memory without running pthread_atfork handlers, and ends with _exit()
+// when its exec fails: it must pass through, not claim the parent's last words.
+std::atomic<pid_t> gArmedProcess{0};
 
 // Two copies of the text: an update writes the one not in use, then publishes it. A
 // thread that claims the last words reads the copy published at that moment; the
@@ -75,6 +79,7 @@ void writeNumber(int fd, int value) noexcept {
 // (and this thread may go on as if psleak were not there). Never returns when another
 // thread is ending the process.
 const Text* claim() noexcept {
+  if (::getpid() != gArmedProcess.load()) return nullptr;
   int expected = kArmed;
   if (gState.compare_exchange_strong(expected, kClaimed)) {
     return &gTexts[gPublished.load(std::memory_order_acquire)];
@@ -133,6 +138,7 @@ bool setLastWords(int fd, const std::string& head, const std::string& tail) {
   std::memcpy(text.tail, tail.data(), tail.size());
   text.tailLength = tail.size();
   gPublished.store(static_cast<int>(&text - gTexts), std::memory_order_release);
+  gArmedProcess.store(::getpid());
   int inactive = kInactive;
   gState.compare_exchange_strong(inactive, kArmed);
   return true;

@@ -177,6 +177,18 @@ class EndingTheProcess(HostileTestCase):
         self.assertOneDocument(result, EXIT_CLEAN)
 
 
+    def test_failed_exec_in_a_subprocess_is_not_an_exit(self):
+        # subprocess.Popen forks with vfork(): the child shares psleak's memory, runs no
+        # fork handlers, and calls _exit() when its exec fails. That is its own end,
+        # not the target's; it once took the last words and left psleak waiting forever.
+        expr = "try: subprocess.Popen(['/nonexistent/program'])\nexcept OSError: pass"
+        result = self.psleak("run", "-s", "import subprocess", "-e", expr, "--json",
+                             "--checks", "memory", "--retries", "2", timeout=60)
+        self.assertIn(result.returncode, (EXIT_CLEAN, EXIT_LEAK), result.describe())
+        doc = self.assertOneDocument(result, result.returncode)
+        self.assertNotEqual(doc["verdict"]["kind"], "crash", result.describe())
+
+
 class Forks(HostileTestCase):
     """A child the target forks and that returns into psleak's loop leaves at once: one
     report, from the parent."""

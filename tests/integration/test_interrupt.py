@@ -118,6 +118,27 @@ class InterruptTestCase(PsleakTestCase, ScanAssertions):
         self.assertEqual(run.returncode, expected, f"wrong exit code{where}")
         return run, where
 
+    def interrupted_json(self, args, signum=signal.SIGINT):
+        """interrupted() with --json, a second in; returns (run, where, the document)."""
+        run, where = self.interrupted(args + ["--json"], wait_seconds=1.0, signum=signum)
+        try:
+            doc = json.loads(run.stdout)
+        except ValueError as e:
+            self.fail(f"stdout is not one JSON document ({e}){where}")
+        return run, where, doc
+
+    def check_run_json(self, args, signum=signal.SIGINT):
+        """A run stopped by `signum`: one document saying so, nothing on stderr."""
+        run, where, doc = self.interrupted_json(args, signum)
+        kind, code, name = (("terminated", EXIT_TERMINATED, "SIGTERM") if signum == signal.SIGTERM
+                            else ("interrupted", EXIT_INTERRUPTED, "Ctrl-C"))
+        self.assertRunDocument(doc)
+        self.assertFields(doc["verdict"], {"status": "error", "kind": kind, "exit_code": code},
+                          where)
+        self.assertIn(name, doc["verdict"]["message"], where)
+        self.assertEqual(doc["verdict"]["growing"], [], where)
+        self.assertEqual(run.stderr, "", where)
+
 
 class RunInterrupted(InterruptTestCase):
     def check_text(self, args):
@@ -138,24 +159,11 @@ class RunInterrupted(InterruptTestCase):
     def test_run_isolated(self):
         self.check_text(SLOW_LEAK + ["--isolate"])
 
-    def check_json(self, args):
-        run, where = self.interrupted(args + ["--json"], wait_seconds=1.0)
-        try:
-            doc = json.loads(run.stdout)
-        except ValueError as e:
-            self.fail(f"stdout is not one JSON document ({e}){where}")
-        self.assertRunDocument(doc)
-        self.assertFields(doc["verdict"], {"status": "error", "kind": "interrupted",
-                                           "exit_code": EXIT_INTERRUPTED}, where)
-        self.assertIn("Ctrl-C", doc["verdict"]["message"], where)
-        self.assertEqual(doc["verdict"]["growing"], [], where)
-        self.assertEqual(run.stderr, "", where)
-
     def test_run_json(self):
-        self.check_json(SLOW_LEAK)
+        self.check_run_json(SLOW_LEAK)
 
     def test_run_isolated_json(self):
-        self.check_json(SLOW_LEAK + ["--isolate"])
+        self.check_run_json(SLOW_LEAK + ["--isolate"])
 
 
 # clean_calloc ends in a fraction of a second, leak_malloc_1k (with these settings) takes
@@ -186,11 +194,7 @@ class ScanInterrupted(InterruptTestCase):
         self.assertNotIn("leakfix:leak_realloc", run.stdout + run.stderr, where)
 
     def test_scan_json(self):
-        run, where = self.interrupted(SLOW_SCAN + ["--json"], wait_seconds=1.0)
-        try:
-            doc = json.loads(run.stdout)
-        except ValueError as e:
-            self.fail(f"stdout is not one JSON document ({e}){where}")
+        run, where, doc = self.interrupted_json(SLOW_SCAN)
         self.assertScanDocument(doc, "scan", where)
         self.assertEqual(doc["exit_code"], EXIT_INTERRUPTED, where)
         self.assertTrue(doc["summary"]["interrupted"], where)
@@ -202,22 +206,11 @@ class ScanInterrupted(InterruptTestCase):
 class Terminated(InterruptTestCase, ScanAssertions):
     """SIGTERM: like Ctrl-C, with its own verdict kind and exit code 143."""
 
-    def check_run_json(self, args):
-        run, where = self.interrupted(args + ["--json"], wait_seconds=1.0, signum=signal.SIGTERM)
-        try:
-            doc = json.loads(run.stdout)
-        except ValueError as e:
-            self.fail(f"stdout is not one JSON document ({e}){where}")
-        self.assertRunDocument(doc)
-        self.assertFields(doc["verdict"], {"status": "error", "kind": "terminated",
-                                           "exit_code": EXIT_TERMINATED}, where)
-        self.assertIn("SIGTERM", doc["verdict"]["message"], where)
-
     def test_run_json(self):
-        self.check_run_json(SLOW_LEAK)
+        self.check_run_json(SLOW_LEAK, signal.SIGTERM)
 
     def test_run_isolated_json(self):
-        self.check_run_json(SLOW_LEAK + ["--isolate"])
+        self.check_run_json(SLOW_LEAK + ["--isolate"], signal.SIGTERM)
 
     def test_run_text(self):
         run, where = self.interrupted(SLOW_LEAK, wait_for=is_run_line, wait_seconds=0,
@@ -227,11 +220,7 @@ class Terminated(InterruptTestCase, ScanAssertions):
         self.assertRegex(lines[-1], r"^TERMINATED: stopped by SIGTERM", where)
 
     def check_batch_json(self, args, command):
-        run, where = self.interrupted(args + ["--json"], wait_seconds=1.0, signum=signal.SIGTERM)
-        try:
-            doc = json.loads(run.stdout)
-        except ValueError as e:
-            self.fail(f"stdout is not one JSON document ({e}){where}")
+        run, where, doc = self.interrupted_json(args, signal.SIGTERM)
         self.assertScanDocument(doc, command, where)
         self.assertEqual(doc["exit_code"], EXIT_TERMINATED, where)
         self.assertTrue(doc["summary"]["interrupted"], where)
@@ -255,8 +244,7 @@ REPLACED = ["run", "-s", "import signal, time, leakfix; signal.signal(signal.SIG
 
 class ReplacedHandler(InterruptTestCase):
     def test_handler_put_back_and_said(self):
-        run, where = self.interrupted(REPLACED + ["--json"], wait_seconds=1.0)
-        doc = json.loads(run.stdout)
+        run, where, doc = self.interrupted_json(REPLACED)
         self.assertEqual(doc["verdict"]["kind"], "interrupted", where)
         self.assertIn("replaced psleak's SIGINT handler", run.stderr, where)
 
@@ -264,9 +252,8 @@ class ReplacedHandler(InterruptTestCase):
         # The target's own handler raises KeyboardInterrupt inside its code.
         args = ["run", "-s", "import signal, time, leakfix",
                 "-e", "signal.signal(signal.SIGINT, signal.default_int_handler); "
-                      "time.sleep(0.002); leakfix.leak_malloc_1k()", "--no-hooks", "--json"]
-        run, where = self.interrupted(args, wait_seconds=1.0)
-        doc = json.loads(run.stdout)
+                      "time.sleep(0.002); leakfix.leak_malloc_1k()", "--no-hooks"]
+        run, where, doc = self.interrupted_json(args)
         self.assertEqual(doc["verdict"]["kind"], "interrupted", where)
 
 
