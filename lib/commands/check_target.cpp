@@ -36,8 +36,8 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
   Workload& workload = guard ? static_cast<Workload&>(*guard) : python;
   std::string phase;
   phase.reserve(128);  // kept between runs: it must not grow while memory is measured
-  auto enter = [&](std::string where) {
-    phase = std::move(where);
+  auto enter = [&](const std::string& where) {
+    phase.assign(where);  // into the room reserved above
     if (onPhase) onPhase(phase);
   };
 

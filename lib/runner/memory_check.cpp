@@ -18,22 +18,12 @@ Sample settledSample(Workload& workload, Sampler& sampler) {
 // Chunks a run's calls are made in when a progress line is shown.
 constexpr std::int64_t kProgressChunks = 16;
 
-// Makes a run's calls, telling `progress` between chunks. `done` counts the calls made,
-// also when a GrowthLimitExceeded stops them.
+// Makes a run's calls, in chunks when `progress` is to be told between them. `done`
+// counts the calls made, also when a GrowthLimitExceeded stops them.
 void makeRunCalls(Workload& workload, int run, std::int64_t calls, const ProgressCallback& progress,
                   std::int64_t& done) {
-  if (!progress) {
-    try {
-      workload.call(calls);
-    } catch (const GrowthLimitExceeded& e) {
-      done = e.callsCompleted();
-      throw;
-    }
-    done = calls;
-    return;
-  }
   const auto runStart = std::chrono::steady_clock::now();
-  const std::int64_t chunk = std::max<std::int64_t>(1, calls / kProgressChunks);
+  const std::int64_t chunk = progress ? std::max<std::int64_t>(1, calls / kProgressChunks) : calls;
   while (done < calls) {
     const std::int64_t now = std::min(chunk, calls - done);
     try {
@@ -43,8 +33,10 @@ void makeRunCalls(Workload& workload, int run, std::int64_t calls, const Progres
       throw;
     }
     done += now;
-    progress(run, done, calls,
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - runStart).count());
+    if (progress) {
+      progress(run, done, calls,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - runStart).count());
+    }
   }
 }
 
