@@ -8,6 +8,7 @@
 #include "commands/scan_command.h"
 #include "core/errors.h"
 #include "psleak/platform/interrupt.h"
+#include "psleak/platform/report_output.h"
 #include "report/format.h"
 
 namespace psleak::cli {
@@ -45,6 +46,8 @@ class ScanCommand : public Command {
       return static_cast<int>(ExitCode::Usage);
     }
     options_.batch = {cli_.jobs, cli_.timeoutSeconds};
+    // Target code runs in child processes only; their stdout goes to stderr all the same.
+    platform::separateReportFromTargetOutput();
     platform::installInterruptHandler();
     const ScanReport scan = runScan(options_, [&](const Report& r) {
       // Progress as each target ends; the table follows on stdout.

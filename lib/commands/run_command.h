@@ -5,6 +5,7 @@
 #include <string>
 
 #include "checks/check_kind.h"
+#include "commands/check_target.h"
 #include "python/interpreter.h"
 #include "python/target.h"
 #include "report/report.h"
@@ -34,7 +35,9 @@ struct RunOptions {
 Report describeRun(const RunOptions& options);
 
 // Never throws: a failure of any step is the report's error verdict.
-// `onRun` is called as each run finishes (for live output).
-Report runCommand(RunOptions options, const RunCallback& onRun = {});
+// `onRun` is called as each run finishes (for live output), `onPhase` as each step of
+// the check starts (kImportPhase first).
+Report runCommand(RunOptions options, const RunCallback& onRun = {},
+                  const PhaseCallback& onPhase = {});
 
 }  // namespace psleak

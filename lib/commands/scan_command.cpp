@@ -102,16 +102,28 @@ ModuleListing listModule(const std::string& module, const py::InterpreterOptions
       /*stdoutToStderr=*/true);
   std::string buffer;
   const auto start = Clock::now();
-  while (true) {
-    int waitMs = -1;
+  // The listing is one line; a helper process the import started may keep the pipe
+  // open after the child ended, so stop at the line or at the child's end.
+  while (buffer.find('\n') == std::string::npos) {
+    int waitMs = child.exitFd() >= 0 ? -1 : 200;
     if (timeoutSeconds > 0) {
       const double left = timeoutSeconds - secondsSince(start);
       if (left <= 0) break;
-      waitMs = static_cast<int>(left * 1000) + 1;
+      const int leftMs = static_cast<int>(left * 1000) + 1;
+      waitMs = waitMs < 0 ? leftMs : std::min(waitMs, leftMs);
     }
-    platform::waitReadable({child.readFd()}, waitMs);
+    std::vector<int> fds = {child.readFd()};
+    if (child.exitFd() >= 0) fds.push_back(child.exitFd());
+    platform::waitReadable(fds, waitMs);
     if (!child.readAvailable(buffer) || platform::interruptRequested()) break;
+    if (child.hasExited()) {
+      child.readAvailable(buffer);
+      break;
+    }
   }
+  // The child ends once it has written its line; what is left of its group is the import's.
+  child.waitForExit(2000);
+  child.killProcessGroup();
   const platform::ExitStatus status = child.wait();
   const json out = json::parse(buffer, nullptr, /*allow_exceptions=*/false);
   if (out.is_discarded() || !out.is_object()) {
@@ -354,8 +366,8 @@ ScanReport runBatch(const std::vector<RunOptions>& targets, const BatchOptions& 
     int waitMs = -1;
     for (const Running& r : running) {
       if (interrupted) r.check->interrupt();
-      fds.push_back(r.check->fd());
-      const int left = r.check->millisecondsLeft();
+      for (int fd : r.check->fds()) fds.push_back(fd);
+      const int left = r.check->pollMilliseconds();
       if (left >= 0 && (waitMs < 0 || left < waitMs)) waitMs = left;
     }
     platform::waitReadable(fds, waitMs);
@@ -378,6 +390,7 @@ ScanReport runBatch(const std::vector<RunOptions>& targets, const BatchOptions& 
   }
   report.results = std::move(results);
   report.interrupted = platform::interruptRequested();
+  report.terminated = platform::terminationRequested();
   report.durationSeconds = secondsSince(start);
   return report;
 }

@@ -165,6 +165,9 @@ PyObject* check(PyObject*, PyObject* args, PyObject* keywords) {
   } catch (const UsageError& e) {
     PyErr_SetString(PyExc_ValueError, e.what());
     return nullptr;
+  } catch (const Interrupted& e) {
+    PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
+    return nullptr;
   } catch (const std::exception& e) {
     PyErr_Format(PyExc_RuntimeError, "psleak: %s", e.what());
     return nullptr;

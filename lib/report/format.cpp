@@ -143,16 +143,16 @@ std::string verdictWord(const Verdict& verdict) {
   }
   if (verdict.kind == "crash") return "CRASH";
   if (verdict.kind == "timeout") return "TIMEOUT";
-  if (verdict.kind == "interrupted") return "stopped";
+  if (verdict.kind == "interrupted" || verdict.kind == "terminated") return "stopped";
   return "ERROR";
 }
+
+}  // namespace
 
 std::string targetName(const Report& result) {
   if (!result.target) return "?";
   return result.target->spec.empty() ? "-e " + result.target->expression : result.target->spec;
 }
-
-}  // namespace
 
 std::string formatScanRow(const Report& result, bool rawBytes) {
   std::string growth = "-";
@@ -185,7 +185,8 @@ std::string formatScanTable(const ScanReport& scan, bool rawBytes) {
   text += fmt::format("{} target{}: {} clean, {} leak{}, {} error{}; {} skipped{} ({:.1f} s)\n",
                       scan.results.size(), scan.results.size() == 1 ? "" : "s", clean, leaks,
                       leaks == 1 ? "" : "s", errors, errors == 1 ? "" : "s", scan.skipped.size(),
-                      scan.interrupted ? "; INTERRUPTED" : "", scan.durationSeconds);
+                      !scan.interrupted ? "" : scan.terminated ? "; TERMINATED" : "; INTERRUPTED",
+                      scan.durationSeconds);
   return text;
 }
 

@@ -38,6 +38,9 @@ std::string formatFindings(const std::vector<Finding>& findings);
 // block per site, frames innermost first (at most `maxFrames` each).
 std::string formatTrace(const TraceReport& trace, bool rawBytes, std::size_t maxFrames = 8);
 
+// "mod:func", or "-e STMT" for an expression.
+std::string targetName(const Report& result);
+
 // One row of the scan table, for a target whose check just ended (also the live line).
 std::string formatScanRow(const Report& result, bool rawBytes);
 // The scan table: a header, one row per target, the skipped callables with why, and a

@@ -133,7 +133,7 @@ json toJson(const ScanReport& scan) {
   for (const Report& r : scan.results) results.push_back(toJson(r));
   json skipped = json::array();
   for (const SkippedCallable& s : scan.skipped) skipped.push_back({{"target", s.target}, {"reason", s.reason}});
-  return {
+  json document = {
       {"schema_version", kJsonSchemaVersion},
       {"psleak_version", kPsleakVersion},
       {"command", scan.command},
@@ -150,6 +150,9 @@ json toJson(const ScanReport& scan) {
       {"exit_code", scan.exitCode()},
       {"duration_seconds", scan.durationSeconds},
   };
+  // Only when a report file failed, so that the document is unchanged otherwise.
+  if (!scan.outputError.empty()) document["output_error"] = scan.outputError;
+  return document;
 }
 
 json toJson(const Report& report) {

@@ -9,7 +9,8 @@ int ScanReport::count(VerdictStatus status) const {
 }
 
 int ScanReport::exitCode() const {
-  if (interrupted) return static_cast<int>(ExitCode::Interrupted);
+  if (!outputError.empty()) return static_cast<int>(ExitCode::Internal);
+  if (interrupted) return static_cast<int>(terminated ? ExitCode::Terminated : ExitCode::Interrupted);
   // Nothing checked (a typo in --include?): that must not pass CI.
   if (results.empty()) return static_cast<int>(ExitCode::Usage);
   for (const Report& r : results) {

@@ -20,11 +20,15 @@ struct ScanReport {
   std::vector<std::string> modules;        // what the scan was asked for
   std::vector<Report> results;             // one per target checked, in the order found
   std::vector<SkippedCallable> skipped;
-  bool interrupted = false;                // Ctrl-C: targets not yet started were left out
+  bool interrupted = false;  // Ctrl-C or SIGTERM: targets not yet started were left out
+  bool terminated = false;   // ... and it was SIGTERM
+  // A --junit/--plot file that could not be written: "--junit FILE: reason".
+  std::string outputError;
   double durationSeconds = 0.0;
 
-  // 130 if interrupted; 2 if nothing was checked; else 1 if any target leaks; else 5 if any crashed or hung;
-  // else the code of the first error (3 target, 2 usage, 4 internal); else 0.
+  // 4 if a report file could not be written; 130 if interrupted (143 by SIGTERM); 2 if
+  // nothing was checked; else 1 if any target leaks; else 5 if any crashed or hung; else
+  // the code of the first error (3 target, 2 usage, 4 internal); else 0.
   int exitCode() const;
 
   // How many results have this verdict status.

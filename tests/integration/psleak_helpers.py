@@ -349,6 +349,7 @@ def total_per_call(doc, metric):
 
 EXIT_CRASHED = 5        # the target crashed or timed out (its own process)
 EXIT_INTERRUPTED = 130  # Ctrl-C
+EXIT_TERMINATED = 143   # SIGTERM
 
 # The summary table of `psleak scan` and `psleak run --targets` (lib/report/format.cpp):
 #   TARGET  VERDICT  KIND  GROWTH/CALL  TIME        the header
@@ -446,7 +447,7 @@ class ScanAssertions:
             verdict = result["verdict"]
             expected_codes = {"clean": (EXIT_CLEAN,), "leak": (EXIT_LEAK,)}.get(
                 verdict["status"], (EXIT_USAGE, EXIT_TARGET, EXIT_INTERNAL, EXIT_CRASHED,
-                                    EXIT_INTERRUPTED))
+                                    EXIT_INTERRUPTED, EXIT_TERMINATED))
             self.assertIn(verdict["exit_code"], expected_codes, where)
         for skipped in doc["skipped"]:
             self.assertEqual(list(skipped), ["target", "reason"], where)
