@@ -66,6 +66,7 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
     const bool unsafeToRepeat = py::exhaustsResources(report.findings);
     const char* skipped = "check skipped: every call leaves a descriptor or thread behind";
 
+    std::optional<py::RefcountsAtRuns> refcounts;
     if (checks.enabled(CheckKind::Memory)) {
       if (unsafeToRepeat) {
         report.findings.push_back({CheckKind::Memory, Severity::Warning, std::string("memory ") + skipped, {}});
@@ -73,11 +74,21 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
         MemoryCheckSettings runs = options.check;
         runs.warmup = 0;     // done above, before the resource checks
         runs.maxGrowth = 0;  // `workload` is guarded already
-        runs.onRunStart = [&](int run) { enter(runPhase(run)); };
+        // The reference counts are read between the memory runs: one series of calls
+        // serves both checks.
+        if (checks.enabled(CheckKind::Refcount)) refcounts.emplace(target);
+        runs.onRunStart = [&](int run) {
+          enter(runPhase(run));
+          if (refcounts && run == 1) refcounts->reads.push_back(refcounts->probe.read());
+        };
         spdlog::info("memory runs of {}+ calls (at most {} runs)", runs.calls, runs.detector.retries);
         memory = runMemoryCheck(workload, sampler, runs,
                                 [&](const RunDelta& run, const Assessment& a) {
                                   report.runs.push_back(run);
+                                  if (refcounts) {
+                                    refcounts->reads.push_back(refcounts->probe.read());
+                                    refcounts->calls.push_back(run.calls);
+                                  }
                                   if (onRun) onRun(run, a);
                                 })
                      .assessment;
@@ -94,11 +105,16 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
       if (unsafeToRepeat) {
         report.findings.push_back({CheckKind::Refcount, Severity::Warning, std::string("refcount ") + skipped, {}});
       } else {
-        spdlog::info("reference counts around {} and {} calls", options.check.calls, 2 * options.check.calls);
         enter("during the reference-count calls");
-        for (Finding& finding : py::checkRefcounts(workload, target, options.check.calls)) {
-          report.findings.push_back(std::move(finding));
+        std::vector<Finding> found;
+        if (refcounts) {
+          spdlog::info("reference counts read between the memory runs");
+          found = py::judgeRefcountsAtRuns(workload, *refcounts, callsForRun(2, options.check.calls));
+        } else {
+          spdlog::info("reference counts around {} and {} calls", options.check.calls, 2 * options.check.calls);
+          found = py::checkRefcounts(workload, target, options.check.calls);
         }
+        for (Finding& finding : found) report.findings.push_back(std::move(finding));
       }
     }
     if (options.trace) {

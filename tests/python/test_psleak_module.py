@@ -769,12 +769,13 @@ class TestCallOverride(LeakAssertions, MemoryLeakTestCase):
 
     def test_every_call_goes_through_it(self):
         # 3 warm-up calls, the resource checks' call, one memory run of 20 calls (the
-        # tolerance makes the first run stable, whatever the machine's noise), reference
-        # counts around 20 and 40 calls, the garbage check's call.
+        # tolerance makes the first run stable, whatever the machine's noise; the
+        # reference counts, read around it, did not move, so they need no calls of their
+        # own), the garbage check's call.
         made = []
         self.assertClean(lambda: made.append(None) or made.pop(), warmup_times=3,
                          tolerance=64 * MiB)
-        self.assertEqual(self.calls, 3 + 1 + 20 + 20 + 40 + 1)
+        self.assertEqual(self.calls, 3 + 1 + 20 + 1)
         self.assertEqual(made, [])
 
     def test_arguments_are_bound(self):
