@@ -100,7 +100,9 @@ void applyCheckOptions(RunOptions& options, const CheckCliOptions& cli) {
 bool writeReportFiles(const ScanReport& scan, const CheckCliOptions& cli, const OutputOptions& output) {
   bool ok = true;
   if (!cli.junitPath.empty()) {
-    ok = writeFile(cli.junitPath, toJUnitXml(scan, TextOptions{output.rawBytes}), "--junit") && ok;
+    ok = writeFile(cli.junitPath, toJUnitXml(scan, TextOptions{output.rawBytes, cli.junitSkipped}),
+                   "--junit") &&
+         ok;
   }
   if (!cli.plotPath.empty()) ok = writeFile(cli.plotPath, toSvgPlot(scan), "--plot") && ok;
   return ok;
@@ -110,7 +112,8 @@ int finishBatch(const ScanReport& scan, const CheckCliOptions& cli, const Output
   if (output.json) {
     printJson(toJson(scan));
   } else {
-    printColored(formatScanTable(scan, output.rawBytes), useColor(output));
+    printColored(formatScanTable(scan, TextOptions{output.rawBytes, cli.showSkipped}),
+                 useColor(output));
     std::fflush(stdout);
   }
   if (!writeReportFiles(scan, cli, output)) return static_cast<int>(ExitCode::Usage);
