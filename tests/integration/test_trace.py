@@ -91,19 +91,20 @@ class TraceTest(PsleakTestCase):
         self.assertEqual(trace["unwinder"], "backtrace")
         self.assertNativeSite(trace)
 
-    def nodebug_frames(self, site):
-        """The frames of site in the fixture without debug info, and the first frame."""
-        frames = [f for f in site["frames"] if os.path.basename(f["object"]).startswith("nodebugfix.")]
-        self.assertTrue(frames, f"no frame in nodebugfix: {site}")
-        self.assertIs(site["frames"][0], frames[0], f"the innermost frame is not the fixture's: {site}")
-        return frames
-
-    def test_exported_function_without_debug_info_keeps_its_name(self):
-        trace = self.trace("nodebugfix:leak_exported")
+    def nodebug_site(self, target):
+        """The top site of a nodebugfix target's trace (one block per call) and its frames
+        in the fixture, which must include the innermost frame."""
+        trace = self.trace(target)
         self.assertNameSources(trace)
         top = trace["sites"][0]
         self.assertEqual(top["count"], 200, top)
-        frames = self.nodebug_frames(top)
+        frames = [f for f in top["frames"] if os.path.basename(f["object"]).startswith("nodebugfix.")]
+        self.assertTrue(frames, f"no frame in nodebugfix: {top}")
+        self.assertIs(top["frames"][0], frames[0], f"the innermost frame is not the fixture's: {top}")
+        return top, frames
+
+    def test_exported_function_without_debug_info_keeps_its_name(self):
+        top, frames = self.nodebug_site("nodebugfix:leak_exported")
         # Its own exported symbol holds the address: the name is exact, without file:line.
         self.assertEqual(frames[0]["function"], "nodebugfix_exported_alloc", top)
         self.assertEqual((frames[0]["name_source"], frames[0]["file"]), ("symbol", None), top)
@@ -112,11 +113,7 @@ class TraceTest(PsleakTestCase):
         self.assertIn(frames[1]["name_source"], ("nearest_symbol", "unknown"), top)
 
     def test_static_function_without_debug_info_is_not_named_after_a_neighbour(self):
-        trace = self.trace("nodebugfix:leak_hidden")
-        self.assertNameSources(trace)
-        top = trace["sites"][0]
-        self.assertEqual(top["count"], 200, top)
-        frames = self.nodebug_frames(top)
+        top, frames = self.nodebug_site("nodebugfix:leak_hidden")
         # hidden_alloc and leak_hidden: static, after the exported function in the object,
         # whose name is the nearest symbol before them and is not theirs.
         self.assertEqual(len(frames), 2, top)

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "report/report.h"
@@ -184,15 +185,23 @@ TEST(FormatTrace, NativeFramesThenPythonFramesInnermostFirst) {
             "      py leak_nested at /x/leakfix_py.py:71\n");
 }
 
-TEST(FormatTrace, LongStacksAreCutAtMaxFrames) {
+// One traced call, one 16-byte block, from a stack of these frames.
+TraceReport oneSite(std::vector<TraceFrame> frames, std::vector<TraceFrame> pythonFrames = {}) {
   TraceReport trace;
   trace.calls = 1;
   TraceSite site;
   site.count = 1;
   site.bytes = 16;
-  site.frames.assign(5, TraceFrame{"f", "/lib/a.so", "", 0, FrameNaming::Symbol});
-  site.pythonFrames.assign(4, TraceFrame{"g", "", "m.py", 3});
+  site.frames = std::move(frames);
+  site.pythonFrames = std::move(pythonFrames);
   trace.sites.push_back(site);
+  return trace;
+}
+
+TEST(FormatTrace, LongStacksAreCutAtMaxFrames) {
+  const TraceReport trace =
+      oneSite(std::vector<TraceFrame>(5, TraceFrame{"f", "/lib/a.so", "", 0, FrameNaming::Symbol}),
+              std::vector<TraceFrame>(4, TraceFrame{"g", "", "m.py", 3}));
   const std::string text = formatTrace(trace, true, 2);
   EXPECT_NE(text.find("      ... 3 more frames\n"), std::string::npos) << text;
   EXPECT_NE(text.find("      ... 2 more Python frames\n"), std::string::npos) << text;
@@ -236,16 +245,11 @@ TEST(FormatTrace, FramesWithoutDebugInfoAreFoldedByObject) {
 }
 
 TEST(FormatTrace, FoldedLinesCountOnceAgainstMaxFramesAndTheRestCountsFrames) {
-  TraceReport trace;
-  trace.calls = 1;
-  TraceSite site;
-  site.count = 1;
-  site.bytes = 16;
-  site.frames.assign(4, TraceFrame{"near", "/lib/a.so", "", 0, FrameNaming::NearestSymbol});
-  site.frames.push_back({"exact", "/lib/b.so", "", 0, FrameNaming::Symbol});
-  site.frames.push_back({"exact2", "/lib/b.so", "", 0, FrameNaming::Symbol});
-  site.frames.push_back({"exact3", "/lib/b.so", "", 0, FrameNaming::Symbol});
-  trace.sites.push_back(site);
+  std::vector<TraceFrame> frames(4, TraceFrame{"near", "/lib/a.so", "", 0, FrameNaming::NearestSymbol});
+  for (const char* name : {"exact", "exact2", "exact3"}) {
+    frames.push_back({name, "/lib/b.so", "", 0, FrameNaming::Symbol});
+  }
+  const TraceReport trace = oneSite(frames);
   const std::string text = formatTrace(trace, true, 2);
   EXPECT_NE(text.find("      4 frames in a.so (no debug info)\n      exact (b.so)\n"
                       "      ... 2 more frames\n"),
