@@ -110,7 +110,8 @@ std::string writeReportFiles(const ScanReport& scan, const CheckCliOptions& cli,
                              const OutputOptions& output) {
   std::string error;
   if (!cli.junitPath.empty()) {
-    error = writeFile(cli.junitPath, toJUnitXml(scan, TextOptions{output.rawBytes}), "--junit");
+    error = writeFile(cli.junitPath, toJUnitXml(scan, TextOptions{output.rawBytes, cli.junitSkipped}),
+                      "--junit");
   }
   if (!cli.plotPath.empty()) {
     const std::string plotError = writeFile(cli.plotPath, toSvgPlot(scan), "--plot");
@@ -124,7 +125,8 @@ int finishBatch(ScanReport scan, const CheckCliOptions& cli, const OutputOptions
   if (output.json) {
     printJson(toJson(scan));
   } else {
-    printColored(formatScanTable(scan, output.rawBytes), useColor(output));
+    printColored(formatScanTable(scan, TextOptions{output.rawBytes, cli.showSkipped}),
+                 useColor(output));
     if (!scan.outputError.empty()) {
       std::fprintf(stderr, "psleak: error: %s\n", scan.outputError.c_str());
     }

@@ -41,6 +41,8 @@ struct CheckCliOptions {
   int jobs = 1;
   std::string junitPath;  // --junit FILE
   std::string plotPath;   // --plot FILE.svg
+  bool showSkipped = false;   // scan --show-skipped: the table lists the skipped callables
+  bool junitSkipped = false;  // scan --junit-skipped: so does the JUnit report
 };
 
 // --warmup --calls --retries --tolerance --checks --skip --max-growth --no-hooks

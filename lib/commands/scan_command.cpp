@@ -140,7 +140,8 @@ ModuleListing listModule(const std::string& module, const py::InterpreterOptions
   }
   listing.targets = out["targets"].get<std::vector<std::string>>();
   for (const json& entry : out["skipped"]) {
-    listing.skipped.push_back({entry[0].get<std::string>(), entry[1].get<std::string>()});
+    listing.skipped.push_back({entry[0].get<std::string>(), entry[1].get<std::string>(),
+                               entry.size() > 2 ? entry[2].get<std::string>() : std::string()});
   }
   return listing;
 }
@@ -395,13 +396,14 @@ ScanReport runBatch(const std::vector<RunOptions>& targets, const BatchOptions& 
   return report;
 }
 
-ScanReport runScan(const ScanOptions& options, const ResultCallback& onResult) {
-  const auto start = Clock::now();
-  std::vector<RunOptions> targets;
-  std::vector<Report> moduleErrors;
-  std::vector<SkippedCallable> skipped;
+ScanListing listScan(const ScanOptions& options, const ResultCallback& onModuleError) {
+  ScanListing plan;
+  plan.modules = options.modules;
   for (const std::string& module : options.modules) {
-    if (platform::interruptRequested()) break;
+    if (platform::interruptRequested()) {
+      plan.interrupted = true;
+      break;
+    }
     const ModuleListing listing =
         listModule(module, options.base.interpreter, options.batch.timeoutSeconds);
     if (!listing.error.empty()) {
@@ -409,28 +411,39 @@ ScanReport runScan(const ScanOptions& options, const ResultCallback& onResult) {
       failed.targetText = module;
       Report report = describeRun(failed);
       report.verdict = errorVerdict("target", listing.error, listing.details);
-      if (onResult) onResult(report);
-      moduleErrors.push_back(std::move(report));
+      if (onModuleError) onModuleError(report);
+      plan.moduleErrors.push_back(std::move(report));
       continue;
     }
     for (const std::string& spec : listing.targets) {
       if (!options.include.empty() && !matchesAny(options.include, spec)) continue;
       if (matchesAny(options.exclude, spec)) continue;
-      RunOptions target = options.base;
-      target.targetText = spec;
-      targets.push_back(std::move(target));
+      plan.targets.push_back(spec);
     }
     for (const SkippedCallable& s : listing.skipped) {
       if (!options.include.empty() && !matchesAny(options.include, s.target)) continue;
       if (matchesAny(options.exclude, s.target)) continue;
-      skipped.push_back(s);
+      plan.skipped.push_back(s);
     }
+  }
+  plan.interrupted = plan.interrupted || platform::interruptRequested();
+  return plan;
+}
+
+ScanReport runScan(const ScanOptions& options, const ResultCallback& onResult) {
+  const auto start = Clock::now();
+  ScanListing plan = listScan(options, onResult);
+  std::vector<RunOptions> targets;
+  for (const std::string& spec : plan.targets) {
+    RunOptions target = options.base;
+    target.targetText = spec;
+    targets.push_back(std::move(target));
   }
   ScanReport report = runBatch(targets, options.batch, onResult);
   report.command = "scan";
   report.modules = options.modules;
-  report.results.insert(report.results.begin(), moduleErrors.begin(), moduleErrors.end());
-  report.skipped = std::move(skipped);
+  report.results.insert(report.results.begin(), plan.moduleErrors.begin(), plan.moduleErrors.end());
+  report.skipped = std::move(plan.skipped);
   report.durationSeconds = secondsSince(start);
   return report;
 }

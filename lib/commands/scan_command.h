@@ -33,9 +33,14 @@ struct ScanOptions {
   BatchOptions batch;
 };
 
-// Lists each module's callables in a child process (the parent never imports target
-// code), filters them, and checks them with runBatch. A module that cannot be imported
-// is a result with a "target" error.
+// What a scan would check, calling nothing (`scan --list`): each module's callables,
+// listed in a child process (the parent never imports target code), filtered by
+// --include/--exclude. A module that cannot be imported is a report with a "target"
+// error, passed to `onModuleError` as well.
+ScanListing listScan(const ScanOptions& options, const ResultCallback& onModuleError);
+
+// listScan, then checks the targets with runBatch. A module that cannot be imported is a
+// result with a "target" error.
 ScanReport runScan(const ScanOptions& options, const ResultCallback& onResult);
 
 // Reads --targets FILE: a JSON array of {"target"|"expr", "args", "kwargs", "setup",

@@ -25,4 +25,11 @@ int ScanReport::exitCode() const {
   return static_cast<int>(ExitCode::Clean);
 }
 
+int ScanListing::exitCode() const {
+  if (interrupted) return static_cast<int>(ExitCode::Interrupted);
+  if (!moduleErrors.empty()) return static_cast<int>(moduleErrors.front().verdict.exitCode());
+  if (targets.empty()) return static_cast<int>(ExitCode::Usage);
+  return static_cast<int>(ExitCode::Clean);
+}
+
 }  // namespace psleak

@@ -13,6 +13,9 @@ namespace psleak {
 struct SkippedCallable {
   std::string target;  // "zlib:crc32"
   std::string reason;  // "needs arguments (data, value=0)", "class", "signature unknown"
+  // The kind of reason, for counting: "arguments", "class", "not_function", "imported",
+  // "signature_unknown", "raised" (getting the attribute raised); empty if unknown.
+  std::string kind;
 };
 
 struct ScanReport {
@@ -33,6 +36,19 @@ struct ScanReport {
 
   // How many results have this verdict status.
   int count(VerdictStatus status) const;
+};
+
+// `psleak scan --list`: what a scan would check, without calling anything.
+struct ScanListing {
+  std::vector<std::string> modules;       // what the scan was asked for
+  std::vector<std::string> targets;       // "zlib:adler32", in the order a scan checks them
+  std::vector<SkippedCallable> skipped;
+  std::vector<Report> moduleErrors;       // a module that could not be imported or listed
+  bool interrupted = false;               // Ctrl-C: the modules after it were not listed
+
+  // 130 if interrupted; else the code of the first module error (3); else 2 if there is
+  // nothing to check; else 0.
+  int exitCode() const;
 };
 
 }  // namespace psleak

@@ -21,6 +21,12 @@ struct RawSite {
 // return addresses and Python frames.
 using StackKey = std::pair<std::vector<std::uintptr_t>, std::vector<platform::PythonFrameRef>>;
 
+FrameNaming namingOf(const platform::SymbolizedFrame& symbol) {
+  if (!symbol.file.empty()) return FrameNaming::DebugInfo;
+  if (symbol.function.empty() || symbol.function == "??") return FrameNaming::Unknown;
+  return symbol.nameCoversAddress ? FrameNaming::Symbol : FrameNaming::NearestSymbol;
+}
+
 }  // namespace
 
 TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::size_t top) {
@@ -92,7 +98,8 @@ TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::si
         if (site.frames.empty()) continue;
         break;
       }
-      site.frames.push_back({symbol.function, symbol.object, symbol.file, symbol.line});
+      site.frames.push_back(
+          {symbol.function, symbol.object, symbol.file, symbol.line, namingOf(symbol)});
     }
     report.sites.push_back(std::move(site));
   }

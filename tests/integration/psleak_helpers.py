@@ -367,6 +367,13 @@ SCAN_SUMMARY = re.compile(
     r"(?P<error>\d+) errors?; (?P<skipped>\d+) skipped(?P<interrupted>; INTERRUPTED)? "
     r"\((?P<seconds>\d+\.\d) s\)$")
 SKIPPED_ROW = re.compile(r"^  (?P<target>\S+)\s+(?P<reason>\S.*)$")
+# Without --show-skipped: "87 callables skipped (79 need arguments, 4 classes): --show-skipped lists them"
+SKIPPED_COUNT = re.compile(
+    r"^(?P<count>\d+) callables? skipped \((?P<kinds>[^()]+)\): --show-skipped lists them$")
+
+
+# The kinds of reason of a skipped callable in the JSON ("kind").
+SKIPPED_KINDS = ("arguments", "class", "not_function", "imported", "signature_unknown", "raised")
 
 
 class ScanTable:
@@ -386,14 +393,19 @@ class ScanTable:
             i += 1
         self.reasons = {}  # target -> message, for every row that is not clean
         targets = [row["target"] for row in self.rows]
-        while i < len(lines) and lines[i] != "Skipped:" and not SCAN_SUMMARY.match(lines[i]):
+        while (i < len(lines) and lines[i] != "Skipped:" and not SCAN_SUMMARY.match(lines[i])
+               and not SKIPPED_COUNT.match(lines[i])):
             owner = next((t for t in targets if lines[i].startswith(t + ": ")), None)
             if owner is None:
                 raise AssertionError(f"unexpected table line {lines[i]!r} in\n{text}")
             self.reasons[owner] = lines[i][len(owner) + 2:]
             i += 1
-        self.skipped = {}  # target -> reason
-        if i < len(lines) and lines[i] == "Skipped:":
+        self.skipped = {}  # target -> reason (--show-skipped)
+        self.skipped_count_line = None  # the one line counting them (without --show-skipped)
+        if i < len(lines) and SKIPPED_COUNT.match(lines[i]):
+            self.skipped_count_line = lines[i]
+            i += 1
+        elif i < len(lines) and lines[i] == "Skipped:":
             i += 1
             while i < len(lines) and SKIPPED_ROW.match(lines[i]):
                 match = SKIPPED_ROW.match(lines[i])
@@ -450,7 +462,8 @@ class ScanAssertions:
                                     EXIT_INTERRUPTED, EXIT_TERMINATED))
             self.assertIn(verdict["exit_code"], expected_codes, where)
         for skipped in doc["skipped"]:
-            self.assertEqual(list(skipped), ["target", "reason"], where)
+            self.assertEqual(list(skipped), ["target", "reason", "kind"], where)
+            self.assertIn(skipped["kind"], SKIPPED_KINDS, where)
         expected = scan_summary_counts(doc["results"])
         expected["skipped"] = len(doc["skipped"])
         self.assertFields(doc["summary"], expected, where)

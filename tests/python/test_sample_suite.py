@@ -192,10 +192,21 @@ class SampleSuiteUnderPsleakTest(SampleSuiteChecks, unittest.TestCase):
         self.assertIn("FAILED (failures=%d)" % failures, self.output)
 
 
+def skip_without_pytest():
+    """Skips (unittest.SkipTest) when the Python psleak embeds cannot import pytest: a
+    development machine may build psleak against a Python that has none."""
+    code, output = run(["python", "-c", "import pytest"], timeout=120)
+    if code != 0:
+        last = (output.strip().splitlines() or ["no output"])[-1]
+        raise unittest.SkipTest("pytest is not installed for the Python psleak embeds "
+                                "(`psleak python -c 'import pytest'`: %s)" % last)
+
+
 class SampleSuiteUnderPytest(SampleSuiteChecks, unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        skip_without_pytest()
         folder = tempfile.mkdtemp(prefix="psleak-pytest-")
         try:
             junit = os.path.join(folder, "junit.xml")
