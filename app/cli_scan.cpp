@@ -82,7 +82,7 @@ class ScanCommand : public Command {
       printJson(toJson(listing));
       return listing.exitCode();
     }
-    std::fputs(formatScanListing(listing).c_str(), stdout);
+    writeStdout(formatScanListing(listing));
     std::fflush(stdout);
     for (const Report& error : listing.moduleErrors) {
       std::fprintf(stderr, "psleak: error: %s\n", error.verdict.message.c_str());
