@@ -16,6 +16,12 @@
 #include "report/format.h"
 #include "report/json_report.h"
 
+#if PY_VERSION_HEX >= 0x030D0000
+// Python 3.13 moved the declaration to its internal headers; libpython still exports the
+// function (PyAPI_FUNC).
+extern "C" PyAPI_FUNC(const char*) _PyMem_GetCurrentAllocatorName(void);
+#endif
+
 namespace psleak::pymodule {
 namespace {
 

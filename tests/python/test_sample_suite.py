@@ -94,6 +94,15 @@ def exception_name(traceback_text):
     return None
 
 
+def class_and_test(test, where):
+    """"Class.test" from the parts of unittest's "test (where)": `where` is
+    "module.Class.test" from Python 3.11, "module.Class" before."""
+    parts = where.split(".")
+    if parts[-1] != test:
+        parts.append(test)
+    return ".".join(parts[-2:])
+
+
 def parse_unittest(output):
     """{Class.test: (status, exception name)} from unittest's verbose output."""
     results = {}
@@ -101,7 +110,7 @@ def parse_unittest(output):
     for line in output.splitlines():
         match = re.match(r"^(test\w*) \(([\w.]+)\)", line)
         if match:
-            current = ".".join(match.group(2).split(".")[-2:])
+            current = class_and_test(match.group(1), match.group(2))
         if current and " ... " in line:
             status = line.rsplit(" ... ", 1)[1].strip()
             results[current] = (status, None)
@@ -109,7 +118,7 @@ def parse_unittest(output):
     for block in re.split(r"^={50,}$", output, flags=re.M):
         match = re.match(r"\s*(FAIL|ERROR): (test\w*) \(([\w.]+)\)", block)
         if match:
-            name = ".".join(match.group(3).split(".")[-2:])
+            name = class_and_test(match.group(2), match.group(3))
             results[name] = (match.group(1), exception_name(block))
     return results
 
