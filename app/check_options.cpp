@@ -3,7 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "core/errors.h"
@@ -17,21 +20,27 @@
 namespace psleak::cli {
 namespace {
 
-void checkWritable(const std::string& path, const char* option) {
+// Checks that `path` can be written and makes it absolute.
+void prepareReportFile(std::string& path, const char* option) {
   if (path.empty()) return;
   std::ofstream file(path, std::ios::app);
   if (!file) throw UsageError(std::string(option) + " " + path + ": cannot write the file");
+  std::error_code error;
+  const std::filesystem::path absolute = std::filesystem::absolute(path, error);
+  if (!error) path = absolute.string();
 }
 
-bool writeFile(const std::string& path, const std::string& content, const char* option) {
+// Why `content` could not be written to `path`, or an empty string.
+std::string writeFile(const std::string& path, const std::string& content, const char* option) {
+  errno = 0;
   std::ofstream file(path, std::ios::trunc);
-  file << content;
-  file.close();
-  if (!file) {
-    std::fprintf(stderr, "psleak: error: %s %s: cannot write the file\n", option, path.c_str());
-    return false;
-  }
-  return true;
+  if (file) file << content;
+  if (file) file.flush();
+  if (file) file.close();
+  if (file) return {};
+  const int error = errno;
+  return std::string(option) + " " + path + ": cannot write the file" +
+         (error ? std::string(" (") + std::strerror(error) + ")" : std::string());
 }
 
 }  // namespace
@@ -87,33 +96,41 @@ void addBatchOptions(CLI::App& app, CheckCliOptions& cli) {
   app.add_option("--plot", cli.plotPath, "Also write an SVG plot of each metric to FILE.svg");
 }
 
-void applyCheckOptions(RunOptions& options, const CheckCliOptions& cli) {
+void applyCheckOptions(RunOptions& options, CheckCliOptions& cli) {
   if (!cli.maxGrowthText.empty()) {
     options.check.maxGrowth = parseByteCount(cli.maxGrowthText, "--max-growth");
   }
   // Off before any interpreter starts, so that no sample mixes counted and uncounted blocks.
   if (cli.noHooks) platform::stopAllocationCounting();
-  checkWritable(cli.junitPath, "--junit");
-  checkWritable(cli.plotPath, "--plot");
+  prepareReportFile(cli.junitPath, "--junit");
+  prepareReportFile(cli.plotPath, "--plot");
 }
 
-bool writeReportFiles(const ScanReport& scan, const CheckCliOptions& cli, const OutputOptions& output) {
-  bool ok = true;
+std::string writeReportFiles(const ScanReport& scan, const CheckCliOptions& cli,
+                             const OutputOptions& output) {
+  std::string error;
   if (!cli.junitPath.empty()) {
-    ok = writeFile(cli.junitPath, toJUnitXml(scan, TextOptions{output.rawBytes}), "--junit") && ok;
+    error = writeFile(cli.junitPath, toJUnitXml(scan, TextOptions{output.rawBytes, cli.junitSkipped}),
+                      "--junit");
   }
-  if (!cli.plotPath.empty()) ok = writeFile(cli.plotPath, toSvgPlot(scan), "--plot") && ok;
-  return ok;
+  if (!cli.plotPath.empty()) {
+    const std::string plotError = writeFile(cli.plotPath, toSvgPlot(scan), "--plot");
+    if (error.empty()) error = plotError;
+  }
+  return error;
 }
 
-int finishBatch(const ScanReport& scan, const CheckCliOptions& cli, const OutputOptions& output) {
+int finishBatch(ScanReport scan, const CheckCliOptions& cli, const OutputOptions& output) {
+  scan.outputError = writeReportFiles(scan, cli, output);
   if (output.json) {
     printJson(toJson(scan));
   } else {
-    printColored(formatScanTable(scan, output.rawBytes), useColor(output));
-    std::fflush(stdout);
+    printColored(formatScanTable(scan, TextOptions{output.rawBytes, cli.showSkipped}),
+                 useColor(output));
+    if (!scan.outputError.empty()) {
+      std::fprintf(stderr, "psleak: error: %s\n", scan.outputError.c_str());
+    }
   }
-  if (!writeReportFiles(scan, cli, output)) return static_cast<int>(ExitCode::Usage);
   return scan.exitCode();
 }
 

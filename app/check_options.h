@@ -41,6 +41,8 @@ struct CheckCliOptions {
   int jobs = 1;
   std::string junitPath;  // --junit FILE
   std::string plotPath;   // --plot FILE.svg
+  bool showSkipped = false;   // scan --show-skipped: the table lists the skipped callables
+  bool junitSkipped = false;  // scan --junit-skipped: so does the JUnit report
 };
 
 // --warmup --calls --retries --tolerance --checks --skip --max-growth --no-hooks
@@ -51,15 +53,19 @@ void addCheckOptions(CLI::App& app, RunOptions& options, CheckCliOptions& cli,
 void addBatchOptions(CLI::App& app, CheckCliOptions& cli);
 
 // Applies what needs more than CLI11: --max-growth's size, --no-hooks; checks that the
-// report files can be written (before anything runs, so no result is lost to a typo).
-// Throws UsageError.
-void applyCheckOptions(RunOptions& options, const CheckCliOptions& cli);
+// report files can be written (before anything runs, so no result is lost to a typo) and
+// makes their paths absolute (so that a target that changes directory does not move
+// them). Throws UsageError.
+void applyCheckOptions(RunOptions& options, CheckCliOptions& cli);
 
-// Writes --junit / --plot for these results. Returns false (after one error line) if a
-// file could not be written.
-bool writeReportFiles(const ScanReport& scan, const CheckCliOptions& cli, const OutputOptions& output);
+// Writes --junit / --plot for these results. Returns why a file could not be written
+// ("--junit FILE: Permission denied"), or an empty string.
+std::string writeReportFiles(const ScanReport& scan, const CheckCliOptions& cli,
+                             const OutputOptions& output);
 
-// Prints a finished batch (table or JSON) and writes its files; returns the exit code.
-int finishBatch(const ScanReport& scan, const CheckCliOptions& cli, const OutputOptions& output);
+// Writes a finished batch's files, then prints it (table or JSON); returns the exit code.
+// A file that could not be written makes it 4, in the JSON (`output_error`) as in the
+// process, with one error line on stderr without --json.
+int finishBatch(ScanReport scan, const CheckCliOptions& cli, const OutputOptions& output);
 
 }  // namespace psleak::cli

@@ -31,7 +31,7 @@ class InfoCommand : public Command {
       if (global.output.json) {
         printJson(info);
       } else {
-        std::fputs(formatInfo(info, global.output.rawBytes).c_str(), stdout);
+        writeStdout(formatInfo(info, global.output.rawBytes));
       }
       return static_cast<int>(ExitCode::Clean);
     } catch (const UsageError& e) {

@@ -3,12 +3,16 @@
 
 #include <cstdio>
 
+#include "batch_progress.h"
 #include "check_options.h"
 #include "cli_commands.h"
 #include "commands/isolated_run.h"
 #include "commands/run_command.h"
 #include "commands/scan_command.h"
+#include "last_words.h"
 #include "psleak/platform/interrupt.h"
+#include "psleak/platform/last_words.h"
+#include "psleak/platform/report_output.h"
 #include "report/format.h"
 #include "report/json_report.h"
 
@@ -60,14 +64,16 @@ class RunCommand : public Command {
       printUsageError("run", e.what(), output.json);
       return static_cast<int>(ExitCode::Usage);
     }
+    // From here on target code may run, here or in a child: its stdout goes to stderr.
+    platform::separateReportFromTargetOutput();
 
+    const std::unique_ptr<ProgressLine> progress = ProgressLine::create(output);
+    options_.progress = progress.get();
     RunCallback printRun;
     if (!output.json) {
-      options_.check.progress = progressLine(output);
       printRun = [&](const RunDelta& run, const Assessment&) {
         clearProgressLine();
-        std::printf("%s\n", formatRunLine(run, TextOptions{output.rawBytes}).c_str());
-        std::fflush(stdout);
+        writeStdout(formatRunLine(run, TextOptions{output.rawBytes}) + "\n");
       };
     }
     Report report;
@@ -75,46 +81,50 @@ class RunCommand : public Command {
       platform::installInterruptHandler();
       report = runIsolated(options_, printRun, cli_.timeoutSeconds);
     } else {
-      announceCrash(output);
-      report = runCommand(options_, printRun);
+      // The target runs in this process: if it ends it, psleak still has its say.
+      LastWords lastWords(options_, output);
+      report = runCommand(
+          options_,
+          [&](const RunDelta& run, const Assessment& assessment) {
+            if (printRun) printRun(run, assessment);
+            lastWords.onRun(run);
+          },
+          [&](const std::string& where) { lastWords.onPhase(where); });
+      platform::beginOwnReport();
     }
-    printReport(report, output);
     ScanReport single;
     single.command = "run";
     single.results.push_back(report);
     single.durationSeconds = report.durationSeconds;
-    if (!writeReportFiles(single, cli_, output)) return static_cast<int>(ExitCode::Usage);
+    const std::string fileError = writeReportFiles(single, cli_, output);
+    if (!fileError.empty() && output.json) {
+      // The document's exit code is the process's.
+      report.verdict = errorVerdict("output", fileError,
+                                    "the check's own verdict: " + formatVerdictLine(report.verdict));
+    }
+    printReport(report, output);
+    if (!fileError.empty()) {
+      if (!output.json) std::fprintf(stderr, "psleak: error: %s\n", fileError.c_str());
+      return static_cast<int>(ExitCode::Internal);
+    }
     return static_cast<int>(report.verdict.exitCode());
   }
 
  private:
-  // Without --isolate a crash of the target is psleak's own: say so on the way out.
-  void announceCrash(const OutputOptions& output) {
-    const std::string hint = " while checking " +
-                             (options_.targetText.empty() ? "-e " + options_.target.expression
-                                                          : options_.targetText) +
-                             "; run with --isolate to keep the report";
-    if (output.json) {
-      Report report = describeRun(options_);
-      report.verdict = errorVerdict("crash", "@@SIGNAL@@");
-      const std::string document = jsonText(toJson(report), 2) + "\n";
-      const std::size_t at = document.find("@@SIGNAL@@");
-      platform::installFatalSignalReport(1, document.substr(0, at) + "the target crashed psleak: ",
-                                         hint + document.substr(at + 10));
-    } else {
-      platform::installFatalSignalReport(2, "psleak: error: the target crashed psleak: ", hint + "\n");
-    }
-  }
-
   int runTargets(const OutputOptions& output) {
     if (!options_.targetText.empty() || !options_.target.expression.empty()) {
       throw UsageError("--targets FILE names the targets: give no MODULE:ATTR or -e with it");
     }
     const std::vector<RunOptions> targets = readTargetsFile(targetsFile_, options_);
+    platform::separateReportFromTargetOutput();
     platform::installInterruptHandler();
-    ScanReport scan = runBatch(targets, {cli_.jobs, cli_.timeoutSeconds}, [&](const Report& r) {
-      if (!output.json) std::fprintf(stderr, "%s\n", formatScanRow(r, output.rawBytes).c_str());
-    });
+    ScanReport scan;
+    {
+      BatchProgress progress(output, "run --targets");
+      progress.planned(targets.size());
+      scan = runBatch(targets, {cli_.jobs, cli_.timeoutSeconds},
+                      [&](const Report& r) { progress.finished(r); });
+    }  // the progress line is off the screen before the table
     scan.command = "run";
     return finishBatch(scan, cli_, output);
   }

@@ -1,7 +1,9 @@
 // psleak: find native memory and resource leaks in Python callables.
 // main parses the command line, runs one subcommand and maps the outcome to the exit code.
 
+#include <cerrno>
 #include <cstring>
+#include <iostream>
 #include <memory>
 #include <vector>
 
@@ -81,7 +83,15 @@ int runMain(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    if (e.get_exit_code() == 0) {  // --help, --version
+      const int code = app.exit(e);
+      std::cout.flush();
+      if (!std::cout) {
+        std::fprintf(stderr, "psleak: error: cannot write to stdout: %s\n", std::strerror(errno));
+        return static_cast<int>(ExitCode::Internal);
+      }
+      return code;
+    }
     printUsageError(commandName(argc, argv), e.what(), wantsJson(argc, argv));
     return static_cast<int>(ExitCode::Usage);
   }

@@ -12,29 +12,32 @@
 #include <iostream>
 
 #include "psleak/platform/allocation_counters.h"
+#include "core/errors.h"
+#include "psleak/platform/fork_watch.h"
+#include "psleak/platform/report_output.h"
 #include "report/format.h"
 #include "report/json_report.h"
+#include "progress_line.h"
 
 namespace psleak::cli {
 
 namespace {
 
-bool gProgressShown = false;
-bool gProgressEnabled = false;  // a progress line may be drawn, by psleak or its child
+std::string gStdoutError;
 
-bool isCi() {
+}  // namespace
+
+bool runningInCi() {
   const char* ci = std::getenv("CI");
   return ci && *ci && std::strcmp(ci, "0") != 0 && std::strcmp(ci, "false") != 0;
 }
-
-}  // namespace
 
 bool useColor(const OutputOptions& options) {
   if (options.color == "always") return true;
   if (options.color == "never") return false;
   const char* noColor = std::getenv("NO_COLOR");
   const char* term = std::getenv("TERM");
-  return ::isatty(STDOUT_FILENO) && !(noColor && *noColor) && !isCi() &&
+  return ::isatty(platform::reportFd()) && !(noColor && *noColor) && !runningInCi() &&
          !(term && std::strcmp(term, "dumb") == 0);
 }
 
@@ -43,6 +46,7 @@ std::string colorize(const std::string& line, bool color) {
   static const std::pair<const char*, const char*> kWords[] = {
       {"LEAK", "\033[1;31m"},    {"CRASH", "\033[1;31m"},   {"ERROR", "\033[1;31m"},
       {"TIMEOUT", "\033[1;33m"}, {"WARNING", "\033[33m"},   {"INTERRUPTED", "\033[1;33m"},
+      {"TERMINATED", "\033[1;33m"},
       {"OK", "\033[1;32m"},      {"clean", "\033[32m"},
   };
   for (const auto& [word, code] : kWords) {
@@ -58,39 +62,25 @@ std::string colorize(const std::string& line, bool color) {
   return line;
 }
 
+void writeStdout(const std::string& text) {
+  if (text.empty() || !gStdoutError.empty()) return;
+  std::string error;
+  if (!platform::writeReport(text, error)) gStdoutError = error;
+}
+
+const std::string& stdoutError() { return gStdoutError; }
+
 void printColored(const std::string& text, bool color) {
+  std::string out;
   std::size_t start = 0;
   while (start < text.size()) {
     const std::size_t end = text.find('\n', start);
     const std::string line = text.substr(start, end == std::string::npos ? end : end - start);
-    std::printf("%s\n", colorize(line, color).c_str());
+    out += colorize(line, color) + "\n";
     if (end == std::string::npos) break;
     start = end + 1;
   }
-}
-
-ProgressCallback progressLine(const OutputOptions& options) {
-  if (options.json || !::isatty(STDERR_FILENO) || isCi()) return {};
-  gProgressEnabled = true;
-  return [](int run, std::int64_t done, std::int64_t total, double seconds) {
-    char line[128];
-    const int n = std::snprintf(line, sizeof line, "\r\033[K  run %d: %lld/%lld calls, %.1f s",
-                                run, static_cast<long long>(done), static_cast<long long>(total),
-                                seconds);
-    if (n > 0) {
-      const ssize_t written = ::write(STDERR_FILENO, line, static_cast<std::size_t>(std::min(n, 127)));
-      (void)written;
-      gProgressShown = true;
-    }
-  };
-}
-
-void clearProgressLine() {
-  // With --isolate the child draws the line: clear whenever one may be there.
-  if (!gProgressShown && !gProgressEnabled) return;
-  const ssize_t written = ::write(STDERR_FILENO, "\r\033[K", 4);
-  (void)written;
-  gProgressShown = false;
+  writeStdout(out);
 }
 
 void setUpLogging(int verbosity) {
@@ -102,11 +92,7 @@ void setUpLogging(int verbosity) {
   spdlog::set_default_logger(logger);
 }
 
-void printJson(const nlohmann::ordered_json& document) {
-  std::fputs(jsonText(document, 2).c_str(), stdout);
-  std::fputc('\n', stdout);
-  std::fflush(stdout);
-}
+void printJson(const nlohmann::ordered_json& document) { writeStdout(jsonText(document, 2) + "\n"); }
 
 void checkAllocationHooks() {
   const std::string problem = platform::verifyAllocationCounting();
@@ -125,11 +111,11 @@ void printReport(const Report& report, const OutputOptions& options) {
   clearProgressLine();
   const bool color = useColor(options);
   auto printLines = [&](const std::string& text) { printColored(text, color); };
-  if (report.verdict.kind == "interrupted") {
+  if (report.verdict.kind == "interrupted" || report.verdict.kind == "terminated") {
     // Ctrl-C: what was measured is printed above; say where it stopped.
     printLines(formatFindings(report.findings));
-    printLines("INTERRUPTED: " + report.verdict.message);
-    std::fflush(stdout);
+    printLines((report.verdict.kind == "terminated" ? "TERMINATED: " : "INTERRUPTED: ") +
+               report.verdict.message);
     return;
   }
   if (report.verdict.status == VerdictStatus::Error) {
@@ -139,11 +125,10 @@ void printReport(const Report& report, const OutputOptions& options) {
     std::fflush(stderr);
     return;
   }
-  if (report.trace) std::fputs(formatTrace(*report.trace, options.rawBytes).c_str(), stdout);
+  if (report.trace) writeStdout(formatTrace(*report.trace, options.rawBytes));
   printLines(formatFindings(report.findings));
   // A leak was named above, with its items, by its finding.
   if (report.verdict.status == VerdictStatus::Clean) printLines(formatVerdictLine(report.verdict));
-  std::fflush(stdout);
 }
 
 void printUsageError(const std::string& command, const std::string& message, bool json) {
@@ -158,10 +143,14 @@ void printUsageError(const std::string& command, const std::string& message, boo
 }
 
 void exitNow(int code) {
-  std::fflush(stdout);
+  std::fflush(stdout);  // what target code printf'ed (to stderr, see report_output.h)
+  if (!gStdoutError.empty()) {
+    std::fprintf(stderr, "psleak: error: cannot write the report to stdout: %s\n", gStdoutError.c_str());
+    code = static_cast<int>(ExitCode::Internal);
+  }
   std::fflush(stderr);
   spdlog::shutdown();
-  ::_exit(code);
+  platform::exitProcess(code);
 }
 
 }  // namespace psleak::cli

@@ -1,5 +1,7 @@
 #pragma once
 // What the CLI prints and how it leaves: stdout for results, stderr for logs and errors.
+// Results go through psleak's own copy of stdout (platform/report_output.h), and every
+// write is checked: a report that could not be written ends psleak with exit code 4.
 
 #include <string>
 
@@ -17,6 +19,9 @@ struct OutputOptions {
   std::string color = "auto";  // --color auto|always|never
 };
 
+// Whether CI is set (to anything but "", "0" or "false"): no colour, no progress line.
+bool runningInCi();
+
 // Colour on stdout: --color always; never with --color never; with auto, only on a
 // terminal and when neither NO_COLOR nor CI is set.
 bool useColor(const OutputOptions& options);
@@ -25,14 +30,14 @@ bool useColor(const OutputOptions& options);
 // INTERRUPTED yellow, OK/clean green) when `color`; else unchanged.
 std::string colorize(const std::string& line, bool color);
 
+// Writes `text` to psleak's stdout. A failure is remembered (see exitNow) and later
+// writes are skipped.
+void writeStdout(const std::string& text);
+// Why a write to stdout failed ("No space left on device"); empty if none did.
+const std::string& stdoutError();
+
 // Prints `text` to stdout line by line, each through colorize.
 void printColored(const std::string& text, bool color);
-
-// A progress line on stderr while a run's calls are made, when stderr is a terminal
-// (and not in CI). Allocation-free: it runs inside the measured window.
-ProgressCallback progressLine(const OutputOptions& options);
-// Clears the progress line, if one is shown, before a result line is printed.
-void clearProgressLine();
 
 // spdlog to stderr, at warning level unless -v (info) or -vv (debug).
 void setUpLogging(int verbosity);
@@ -52,7 +57,8 @@ void printJson(const nlohmann::ordered_json& document);
 void checkAllocationHooks();
 
 // Flushes and ends the process at once: a target may have left threads running that
-// would race process teardown (static destructors) or hang Python's finalization.
+// would race process teardown (static destructors) or hang Python's finalization. If a
+// write to stdout failed, says so in one line on stderr and exits 4 instead of `code`.
 [[noreturn]] void exitNow(int code);
 
 }  // namespace psleak::cli

@@ -3,7 +3,7 @@
 #   - checks that the Python module is where Debian's python3 looks for it;
 #   - removes the .comment section from the stripped binaries;
 #   - gzips the man page (Debian policy 12.1), reproducibly (gzip -n: no name or time);
-#   - adds /usr/share/doc/psleak: changelog.gz, and copyright if the source has a license.
+#   - adds /usr/share/doc/psleak: changelog.gz, and copyright (BSD-3-Clause, from LICENSE).
 # The CPACK_* variables come from CPackConfig.cmake.
 
 set(_root "${CPACK_TEMPORARY_DIRECTORY}${CPACK_PACKAGING_INSTALL_PREFIX}")
@@ -51,7 +51,7 @@ endif()
 
 # /usr/share/doc/psleak: the changelog Debian requires of a native package, one entry
 # for this version (string(TIMESTAMP) honours SOURCE_DATE_EPOCH), and the copyright
-# file from the source tree's license file, when there is one.
+# file made from the source tree's LICENSE.
 set(_doc "${_root}/share/doc/${CPACK_DEBIAN_PACKAGE_NAME}")
 file(MAKE_DIRECTORY "${_doc}")
 file(CHMOD "${_root}/share/doc" "${_doc}" DIRECTORY_PERMISSIONS
@@ -69,12 +69,27 @@ execute_process(COMMAND "${_gzip}" -9n "${_doc}/changelog" RESULT_VARIABLE _stat
 if(NOT _status EQUAL 0)
   message(FATAL_ERROR "psleak: gzip ${_doc}/changelog failed (${_status})")
 endif()
-foreach(_license LICENSE LICENSE.txt LICENSE.md COPYING)
-  if(EXISTS "${CPACK_PSLEAK_SOURCE_DIR}/${_license}")
-    file(COPY_FILE "${CPACK_PSLEAK_SOURCE_DIR}/${_license}" "${_doc}/copyright")
-    break()
-  endif()
-endforeach()
+# The copyright file in Debian's machine-readable format (copyright-format 1.0): the
+# licence's name and holder, then LICENSE itself as the licence's text (each line
+# indented by one space, an empty line written " .").
+set(_license "${CPACK_PSLEAK_SOURCE_DIR}/LICENSE")
+if(NOT EXISTS "${_license}")
+  message(FATAL_ERROR "psleak: no LICENSE in ${CPACK_PSLEAK_SOURCE_DIR} for the copyright file")
+endif()
+file(READ "${_license}" _license_text)
+string(REGEX REPLACE "\n+$" "" _license_text "${_license_text}")
+string(REPLACE "\n" "\n " _license_text " ${_license_text}\n")
+# An empty line is " ." (twice: two empty lines in a row share a newline).
+string(REPLACE "\n \n" "\n .\n" _license_text "${_license_text}")
+string(REPLACE "\n \n" "\n .\n" _license_text "${_license_text}")
+file(WRITE "${_doc}/copyright"
+"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: psleak
+
+Files: *
+Copyright: 2026 the psleak authors
+License: BSD-3-Clause
+${_license_text}")
 foreach(_file "${_man}.gz" "${_doc}/changelog.gz" "${_doc}/copyright")
   if(EXISTS "${_file}")
     file(CHMOD "${_file}" PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)

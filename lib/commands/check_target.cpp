@@ -1,5 +1,6 @@
 #include "commands/check_target.h"
 
+#include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
@@ -9,6 +10,7 @@
 #include "python/python_workload.h"
 #include "python/resource_checks.h"
 #include "runner/allocation_trace.h"
+#include "runner/growth_guard.h"
 #include "runner/process_sampler.h"
 
 namespace psleak {
@@ -19,6 +21,11 @@ bool anyOneCallCheck(const CheckSelection& checks) {
          checks.enabled(CheckKind::PyThread) || checks.enabled(CheckKind::Gc);
 }
 
+std::string runPhase(int run) {
+  if (run == 1) return "during run 1";
+  return fmt::format("during run {} (after {} complete run{})", run, run - 1, run == 2 ? "" : "s");
+}
+
 }  // namespace
 
 HooksDescription describeHooks() {
@@ -26,62 +33,127 @@ HooksDescription describeHooks() {
 }
 
 void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, Report& report,
-                 const RunCallback& onRun) {
-  py::PythonWorkload workload(target, options.clearCallback, options.routing);
+                 const RunCallback& onRun, const PhaseCallback& onPhase) {
+  py::PythonWorkload python(target, options.clearCallback, options.routing);
   ProcessSampler sampler;
+  std::optional<GrowthGuard> guard;
+  if (options.check.maxGrowth > 0) guard.emplace(python, sampler, options.check.maxGrowth);
+  Workload& guarded = guard ? static_cast<Workload&>(*guard) : python;
+  std::optional<ProgressWorkload> shown;
+  if (options.progress) shown.emplace(guarded, *options.progress);
+  Workload& workload = shown ? static_cast<Workload&>(*shown) : guarded;
+  auto startStep = [&](const char* name, int run, std::int64_t calls) {
+    if (shown) shown->startStep(name, run, calls);
+  };
+  std::string phase;
+  phase.reserve(128);  // kept between runs: it must not grow while memory is measured
+  auto enter = [&](const std::string& where) {
+    phase.assign(where);  // into the room reserved above
+    if (onPhase) onPhase(phase);
+  };
+
+  // However the check ends.
+  struct CountCalls {
+    const py::PythonWorkload& python;
+    Report& report;
+    ~CountCalls() { report.callsMade = python.callsMade(); }
+  } countCalls{python, report};
+
   const CheckSelection& checks = options.checks;
-  spdlog::info("checking {} ({}): {} warm-up calls", target.description,
-               fmt::join(checks.names(), ","), options.check.warmup);
-  workload.call(options.check.warmup);
-
-  if (anyOneCallCheck(checks)) {
-    spdlog::info("resource checks around one call");
-    for (Finding& finding : py::checkResourcesAroundOneCall(workload, checks)) {
-      report.findings.push_back(std::move(finding));
-    }
-  }
-  // A target that leaves a descriptor or thread behind on every call would run the
-  // process out of them in the thousands of calls that follow.
-  const bool unsafeToRepeat = py::exhaustsResources(report.findings);
-  const char* skipped = "check skipped: every call leaves a descriptor or thread behind";
-
   std::optional<Assessment> memory;
-  if (checks.enabled(CheckKind::Memory)) {
-    if (unsafeToRepeat) {
-      report.findings.push_back({CheckKind::Memory, Severity::Warning, std::string("memory ") + skipped, {}});
-    } else {
-      MemoryCheckSettings runs = options.check;
-      runs.warmup = 0;  // done above, before the resource checks
-      spdlog::info("memory runs of {}+ calls (at most {} runs)", runs.calls, runs.detector.retries);
-      memory = runMemoryCheck(workload, sampler, runs,
-                              [&](const RunDelta& run, const Assessment& a) {
-                                report.runs.push_back(run);
-                                if (onRun) onRun(run, a);
-                              })
-                   .assessment;
-      if (memory->decision == Decision::Leak) {
-        report.findings.insert(report.findings.begin(), memoryLeakFinding(*memory, options.rawBytes));
-      }
-    }
-  }
-  if (checks.enabled(CheckKind::Refcount)) {
-    if (unsafeToRepeat) {
-      report.findings.push_back({CheckKind::Refcount, Severity::Warning, std::string("refcount ") + skipped, {}});
-    } else {
-      spdlog::info("reference counts around {} and {} calls", options.check.calls, 2 * options.check.calls);
-      for (Finding& finding : py::checkRefcounts(workload, target, options.check.calls)) {
+  try {
+    spdlog::info("checking {} ({}): {} warm-up calls", target.description,
+                 fmt::join(checks.names(), ","), options.check.warmup);
+    enter("before run 1, during the warm-up calls");
+    startStep("warm-up", 0, options.check.warmup);
+    workload.call(options.check.warmup);
+
+    if (anyOneCallCheck(checks)) {
+      spdlog::info("resource checks around one call");
+      enter("before run 1, during the resource checks");
+      startStep("resource checks", 0, 0);
+      for (Finding& finding : py::checkResourcesAroundOneCall(workload, checks)) {
         report.findings.push_back(std::move(finding));
       }
     }
-  }
-  if (options.trace) {
-    if (unsafeToRepeat) {
-      report.findings.push_back({CheckKind::Memory, Severity::Warning, std::string("--trace ") + skipped, {}});
-    } else {
-      spdlog::info("traced run of {} calls", options.check.calls);
-      report.trace = traceLiveAllocations(workload, options.check.calls, options.traceTop);
+    // A target that leaves a descriptor or thread behind on every call would run the
+    // process out of them in the thousands of calls that follow.
+    const bool unsafeToRepeat = py::exhaustsResources(report.findings);
+    const char* skipped = "check skipped: every call leaves a descriptor or thread behind";
+
+    std::optional<py::RefcountsAtRuns> refcounts;
+    if (checks.enabled(CheckKind::Memory)) {
+      if (unsafeToRepeat) {
+        report.findings.push_back({CheckKind::Memory, Severity::Warning, std::string("memory ") + skipped, {}});
+      } else {
+        MemoryCheckSettings runs = options.check;
+        runs.warmup = 0;     // done above, before the resource checks
+        runs.maxGrowth = 0;  // `workload` is guarded already
+        // The reference counts are read between the memory runs: one series of calls
+        // serves both checks.
+        if (checks.enabled(CheckKind::Refcount)) refcounts.emplace(target);
+        runs.onRunStart = [&](int run) {
+          enter(runPhase(run));
+          startStep("run", run, callsForRun(run, options.check.calls));
+          if (refcounts && run == 1) refcounts->reads.push_back(refcounts->probe.read());
+        };
+        spdlog::info("memory runs of {}+ calls (at most {} runs)", runs.calls, runs.detector.retries);
+        memory = runMemoryCheck(workload, sampler, runs,
+                                [&](const RunDelta& run, const Assessment& a) {
+                                  report.runs.push_back(run);
+                                  if (refcounts) {
+                                    refcounts->reads.push_back(refcounts->probe.read());
+                                    refcounts->calls.push_back(run.calls);
+                                  }
+                                  if (onRun) onRun(run, a);
+                                })
+                     .assessment;
+        if (memory->decision == Decision::Leak) {
+          report.findings.insert(report.findings.begin(), memoryLeakFinding(*memory, options.rawBytes));
+        }
+        if (memory->limitExceeded > 0) {  // no further call
+          report.verdict = composeVerdict(memory, report.runs, report.findings);
+          return;
+        }
+      }
     }
+    if (checks.enabled(CheckKind::Refcount)) {
+      if (unsafeToRepeat) {
+        report.findings.push_back({CheckKind::Refcount, Severity::Warning, std::string("refcount ") + skipped, {}});
+      } else {
+        enter("during the reference-count calls");
+        startStep("reference counts", 0, 0);
+        std::vector<Finding> found;
+        if (refcounts) {
+          spdlog::info("reference counts read between the memory runs");
+          found = py::judgeRefcountsAtRuns(workload, *refcounts, callsForRun(2, options.check.calls));
+        } else {
+          spdlog::info("reference counts around {} and {} calls", options.check.calls, 2 * options.check.calls);
+          found = py::checkRefcounts(workload, target, options.check.calls);
+        }
+        for (Finding& finding : found) report.findings.push_back(std::move(finding));
+      }
+    }
+    if (options.trace) {
+      if (unsafeToRepeat) {
+        report.findings.push_back({CheckKind::Memory, Severity::Warning, std::string("--trace ") + skipped, {}});
+      } else {
+        spdlog::info("traced run of {} calls", options.check.calls);
+        enter("during the traced run (--trace)");
+        startStep("traced run", 0, options.check.calls);
+        report.trace =
+            traceLiveAllocations(workload, options.check.calls, options.traceTop, options.progress);
+      }
+    }
+  } catch (const GrowthLimitExceeded& e) {
+    // Outside the memory runs (which end with a verdict of their own): say where.
+    report.findings.insert(report.findings.begin(),
+                           growthLimitFinding(e.limit(), e.past(), phase, options.rawBytes));
+    report.verdict = composeVerdict(memory, report.runs, report.findings);
+    report.verdict.growing = e.past();
+    return;
   }
-  report.verdict = composeVerdict(memory, report.runs, report.findings);}
+  report.verdict = composeVerdict(memory, report.runs, report.findings);
+}
 
 }  // namespace psleak

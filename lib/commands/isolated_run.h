@@ -6,6 +6,9 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "commands/run_command.h"
 #include "psleak/platform/child_process.h"
@@ -13,28 +16,41 @@
 
 namespace psleak {
 
-// One isolated check in flight. The child reports JSON lines ({"run": ...} per run, then
-// {"report": ...}); the parent turns them back into a Report. Several can be driven at
-// once by polling their fds.
+// One isolated check in flight. The child reports JSON lines ({"phase": ...} as each
+// step starts, {"run": ...} as each run ends, then {"report": ...}); the parent turns
+// them back into a Report. Several can be driven at once by polling their fds.
 class IsolatedCheck {
  public:
-  // Forks the child. `timeoutSeconds` (0: none) bounds the whole check.
+  // Forks the child. `timeoutSeconds` (0: none) bounds the whole check. The child's
+  // steps and calls go to `options.progress`, if set, as they come.
   IsolatedCheck(const RunOptions& options, double timeoutSeconds);
 
-  int fd() const { return child_.readFd(); }
-  // Milliseconds left before the timeout (-1: none); 0 once it has passed.
-  int millisecondsLeft() const;
+  // What to poll: the pipe, and a descriptor that is readable once the child ended.
+  std::vector<int> fds() const;
+  // How long to poll at most (-1: no limit): until the timeout, and briefly when the
+  // kernel cannot tell through a descriptor that the child ended.
+  int pollMilliseconds() const;
   // Reads what the child sent; passes each new run to `onRun`. Returns false once the
-  // child is done (pipe closed) or the timeout passed (the child is then killed).
+  // check is done: the report is in, the child ended (a helper process it started may
+  // still hold the pipe open), or the timeout passed (the child is then killed).
   bool pump(const RunCallback& onRun);
-  // Passes Ctrl-C on to the child, once.
+  // Passes Ctrl-C or SIGTERM on to the child, once.
   void interrupt();
-  // Waits for the child and returns its report, or one that says how it died.
+  // Waits for the child and returns its report, or one that says how it died and where.
+  // Helper processes the target left running are named in a warning and killed with the
+  // child's process group.
   Report finish();
 
  private:
   using Clock = std::chrono::steady_clock;
+  // Milliseconds left before the timeout (-1: none); 0 once it has passed.
+  int millisecondsLeft() const;
+  void readLines(const RunCallback& onRun);
+  void showProgress(const nlohmann::ordered_json& progress);
+
   Report partial_;
+  Progress* progress_;
+  std::string phase_ = kImportPhase;  // where the child is, as it last said
   std::optional<Report> finished_;
   platform::ChildProcess child_;
   Clock::time_point start_;

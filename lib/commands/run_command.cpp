@@ -8,9 +8,11 @@
 #include "core/errors.h"
 #include "core/option_parsing.h"
 #include "psleak/platform/allocation_counters.h"
+#include "psleak/platform/fork_watch.h"
 #include "psleak/platform/interrupt.h"
 #include "psleak/platform/system_info.h"
 #include "commands/check_target.h"
+#include "python/python_workload.h"
 
 namespace psleak {
 namespace {
@@ -79,23 +81,41 @@ void validate(RunOptions& options) {
   }
 }
 
-void measure(RunOptions& options, Report& report, const RunCallback& onRun) {
+// What target code printed reaches stderr before psleak's report, whatever way the check
+// ends: the interpreter is never finalized, so its buffers are flushed here (not in a
+// child the target forked, which would write the parent's buffered output twice).
+struct FlushOnExit {
+  const platform::ForkWatch& forkWatch;
+  ~FlushOnExit() {
+    if (Py_IsInitialized() && !forkWatch.inForkedChildStrict()) py::flushStdio();
+  }
+};
+
+void measure(RunOptions& options, Report& report, const RunCallback& onRun,
+             const PhaseCallback& onPhase, const platform::ForkWatch& forkWatch) {
+  if (options.progress) options.progress->step("starting Python", 0, 0);
+  options.interpreter.importPsleakModule = false;  // a check calls no part of it
   py::Interpreter interpreter(options.interpreter);
   // Whatever the target left behind (threads, half-torn state) must not hang or crash
   // psleak after the verdict: the process exits without finalizing Python.
   interpreter.abandon();
+  const FlushOnExit flush{forkWatch};
   report.interpreter = describeInterpreter(interpreter.info());
   // After the interpreter's own SIGINT handler, which it would replace.
   platform::installInterruptHandler();
 
+  if (options.progress) options.progress->step("importing the target", 0, 0);
   const py::ResolvedTarget target = py::resolveTarget(options.target);
+  // The import or --setup may have forked: only the process that started stays.
+  if (forkWatch.inForkedChildStrict()) platform::leaveForkedChild();
   CheckOptions check;
   check.check = options.check;
   check.checks = options.checks;
   check.rawBytes = options.rawBytes;
   check.trace = options.trace;
   check.traceTop = options.traceTop;
-  checkTarget(target, check, report, onRun);
+  check.progress = options.progress;
+  checkTarget(target, check, report, onRun, onPhase);
 }
 
 }  // namespace
@@ -110,7 +130,8 @@ Report describeRun(const RunOptions& options) {
   return report;
 }
 
-Report runCommand(RunOptions options, const RunCallback& onRun) {
+Report runCommand(RunOptions options, const RunCallback& onRun, const PhaseCallback& onPhase) {
+  const platform::ForkWatch forkWatch;
   const auto start = std::chrono::steady_clock::now();
   Report report = describeRun(options);
 
@@ -118,16 +139,20 @@ Report runCommand(RunOptions options, const RunCallback& onRun) {
     validate(options);
     report.target = describeTarget(options);
     report.settings = describeSettings(options);
-    measure(options, report, onRun);
+    if (onPhase) onPhase(kImportPhase);
+    measure(options, report, onRun, onPhase, forkWatch);
   } catch (const UsageError& e) {
     report.verdict = errorVerdict("usage", e.what());
   } catch (const TargetError& e) {
     report.verdict = errorVerdict("target", e.what(), e.details());
   } catch (const Interrupted& e) {
-    report.verdict = errorVerdict("interrupted", e.what());
+    report.verdict = errorVerdict(e.kind(), e.what());
   } catch (const std::exception& e) {
     report.verdict = errorVerdict("internal", e.what());
   }
+  // A child the target forked that failed on its way back (an import or --setup that
+  // forked, then raised) must not report either.
+  if (forkWatch.inForkedChildStrict()) platform::leaveForkedChild();
   report.durationSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;

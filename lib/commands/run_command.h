@@ -5,6 +5,7 @@
 #include <string>
 
 #include "checks/check_kind.h"
+#include "commands/check_target.h"
 #include "python/interpreter.h"
 #include "python/target.h"
 #include "report/report.h"
@@ -27,6 +28,8 @@ struct RunOptions {
   bool rawBytes = false;
   bool trace = false;          // --trace
   std::size_t traceTop = 10;   // --trace-top
+  // Told each step of the check as it starts, and the calls made (optional; not owned).
+  Progress* progress = nullptr;
 };
 
 // A report of `options` with what is known before anything runs: target, settings,
@@ -34,7 +37,9 @@ struct RunOptions {
 Report describeRun(const RunOptions& options);
 
 // Never throws: a failure of any step is the report's error verdict.
-// `onRun` is called as each run finishes (for live output).
-Report runCommand(RunOptions options, const RunCallback& onRun = {});
+// `onRun` is called as each run finishes (for live output), `onPhase` as each step of
+// the check starts (kImportPhase first).
+Report runCommand(RunOptions options, const RunCallback& onRun = {},
+                  const PhaseCallback& onPhase = {});
 
 }  // namespace psleak

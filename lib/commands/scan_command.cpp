@@ -102,16 +102,28 @@ ModuleListing listModule(const std::string& module, const py::InterpreterOptions
       /*stdoutToStderr=*/true);
   std::string buffer;
   const auto start = Clock::now();
-  while (true) {
-    int waitMs = -1;
+  // The listing is one line; a helper process the import started may keep the pipe
+  // open after the child ended, so stop at the line or at the child's end.
+  while (buffer.find('\n') == std::string::npos) {
+    int waitMs = child.exitFd() >= 0 ? -1 : 200;
     if (timeoutSeconds > 0) {
       const double left = timeoutSeconds - secondsSince(start);
       if (left <= 0) break;
-      waitMs = static_cast<int>(left * 1000) + 1;
+      const int leftMs = static_cast<int>(left * 1000) + 1;
+      waitMs = waitMs < 0 ? leftMs : std::min(waitMs, leftMs);
     }
-    platform::waitReadable({child.readFd()}, waitMs);
+    std::vector<int> fds = {child.readFd()};
+    if (child.exitFd() >= 0) fds.push_back(child.exitFd());
+    platform::waitReadable(fds, waitMs);
     if (!child.readAvailable(buffer) || platform::interruptRequested()) break;
+    if (child.hasExited()) {
+      child.readAvailable(buffer);
+      break;
+    }
   }
+  // The child ends once it has written its line; what is left of its group is the import's.
+  child.waitForExit(2000);
+  child.killProcessGroup();
   const platform::ExitStatus status = child.wait();
   const json out = json::parse(buffer, nullptr, /*allow_exceptions=*/false);
   if (out.is_discarded() || !out.is_object()) {
@@ -128,7 +140,8 @@ ModuleListing listModule(const std::string& module, const py::InterpreterOptions
   }
   listing.targets = out["targets"].get<std::vector<std::string>>();
   for (const json& entry : out["skipped"]) {
-    listing.skipped.push_back({entry[0].get<std::string>(), entry[1].get<std::string>()});
+    listing.skipped.push_back({entry[0].get<std::string>(), entry[1].get<std::string>(),
+                               entry.size() > 2 ? entry[2].get<std::string>() : std::string()});
   }
   return listing;
 }
@@ -354,8 +367,8 @@ ScanReport runBatch(const std::vector<RunOptions>& targets, const BatchOptions& 
     int waitMs = -1;
     for (const Running& r : running) {
       if (interrupted) r.check->interrupt();
-      fds.push_back(r.check->fd());
-      const int left = r.check->millisecondsLeft();
+      for (int fd : r.check->fds()) fds.push_back(fd);
+      const int left = r.check->pollMilliseconds();
       if (left >= 0 && (waitMs < 0 || left < waitMs)) waitMs = left;
     }
     platform::waitReadable(fds, waitMs);
@@ -378,17 +391,19 @@ ScanReport runBatch(const std::vector<RunOptions>& targets, const BatchOptions& 
   }
   report.results = std::move(results);
   report.interrupted = platform::interruptRequested();
+  report.terminated = platform::terminationRequested();
   report.durationSeconds = secondsSince(start);
   return report;
 }
 
-ScanReport runScan(const ScanOptions& options, const ResultCallback& onResult) {
-  const auto start = Clock::now();
-  std::vector<RunOptions> targets;
-  std::vector<Report> moduleErrors;
-  std::vector<SkippedCallable> skipped;
+ScanListing listScan(const ScanOptions& options, const ResultCallback& onModuleError) {
+  ScanListing plan;
+  plan.modules = options.modules;
   for (const std::string& module : options.modules) {
-    if (platform::interruptRequested()) break;
+    if (platform::interruptRequested()) {
+      plan.interrupted = true;
+      break;
+    }
     const ModuleListing listing =
         listModule(module, options.base.interpreter, options.batch.timeoutSeconds);
     if (!listing.error.empty()) {
@@ -396,28 +411,41 @@ ScanReport runScan(const ScanOptions& options, const ResultCallback& onResult) {
       failed.targetText = module;
       Report report = describeRun(failed);
       report.verdict = errorVerdict("target", listing.error, listing.details);
-      if (onResult) onResult(report);
-      moduleErrors.push_back(std::move(report));
+      if (onModuleError) onModuleError(report);
+      plan.moduleErrors.push_back(std::move(report));
       continue;
     }
     for (const std::string& spec : listing.targets) {
       if (!options.include.empty() && !matchesAny(options.include, spec)) continue;
       if (matchesAny(options.exclude, spec)) continue;
-      RunOptions target = options.base;
-      target.targetText = spec;
-      targets.push_back(std::move(target));
+      plan.targets.push_back(spec);
     }
     for (const SkippedCallable& s : listing.skipped) {
       if (!options.include.empty() && !matchesAny(options.include, s.target)) continue;
       if (matchesAny(options.exclude, s.target)) continue;
-      skipped.push_back(s);
+      plan.skipped.push_back(s);
     }
   }
+  plan.interrupted = plan.interrupted || platform::interruptRequested();
+  return plan;
+}
+
+ScanReport runScan(const ScanOptions& options, const ResultCallback& onResult,
+                   const std::function<void(std::size_t targets)>& onPlanned) {
+  const auto start = Clock::now();
+  ScanListing plan = listScan(options, onResult);
+  std::vector<RunOptions> targets;
+  for (const std::string& spec : plan.targets) {
+    RunOptions target = options.base;
+    target.targetText = spec;
+    targets.push_back(std::move(target));
+  }
+  if (onPlanned) onPlanned(targets.size());
   ScanReport report = runBatch(targets, options.batch, onResult);
   report.command = "scan";
   report.modules = options.modules;
-  report.results.insert(report.results.begin(), moduleErrors.begin(), moduleErrors.end());
-  report.skipped = std::move(skipped);
+  report.results.insert(report.results.begin(), plan.moduleErrors.begin(), plan.moduleErrors.end());
+  report.skipped = std::move(plan.skipped);
   report.durationSeconds = secondsSince(start);
   return report;
 }

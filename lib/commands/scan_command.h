@@ -33,10 +33,17 @@ struct ScanOptions {
   BatchOptions batch;
 };
 
-// Lists each module's callables in a child process (the parent never imports target
-// code), filters them, and checks them with runBatch. A module that cannot be imported
-// is a result with a "target" error.
-ScanReport runScan(const ScanOptions& options, const ResultCallback& onResult);
+// What a scan would check, calling nothing (`scan --list`): each module's callables,
+// listed in a child process (the parent never imports target code), filtered by
+// --include/--exclude. A module that cannot be imported is a report with a "target"
+// error, passed to `onModuleError` as well.
+ScanListing listScan(const ScanOptions& options, const ResultCallback& onModuleError);
+
+// listScan, then checks the targets with runBatch. A module that cannot be imported is a
+// result with a "target" error.
+// `onPlanned`, if set, is told how many targets will be checked once they are listed.
+ScanReport runScan(const ScanOptions& options, const ResultCallback& onResult,
+                   const std::function<void(std::size_t targets)>& onPlanned = {});
 
 // Reads --targets FILE: a JSON array of {"target"|"expr", "args", "kwargs", "setup",
 // "expect_exception"} objects, or one target per line written as `psleak run` arguments

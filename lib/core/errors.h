@@ -12,8 +12,9 @@ enum class ExitCode : int {
   Usage = 2,     // bad command line or option value
   Target = 3,    // the target cannot be imported, resolved or called as asked
   Internal = 4,  // psleak itself failed
-  Crashed = 5,   // the target killed its process (a signal) or hung past --timeout
+  Crashed = 5,   // the target killed or ended its process, or hung past --timeout
   Interrupted = 130,  // Ctrl-C (SIGINT), as shells report it
+  Terminated = 143,   // SIGTERM, as shells report it
 };
 
 // The command line asks for something impossible.
@@ -34,10 +35,17 @@ class TargetError : public std::runtime_error {
   std::string details_;
 };
 
-// Ctrl-C: the check stopped between two calls; what was measured so far stands.
+// Ctrl-C or SIGTERM: the check stopped between two calls; what was measured so far
+// stands.
 class Interrupted : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  Interrupted(const std::string& message, bool terminated)
+      : std::runtime_error(message), terminated_(terminated) {}
+  // The verdict kind: "terminated" (SIGTERM) or "interrupted" (Ctrl-C).
+  const char* kind() const { return terminated_ ? "terminated" : "interrupted"; }
+
+ private:
+  bool terminated_;
 };
 
 // --expect-exception was given but a call returned normally: the target is wrong, and

@@ -776,7 +776,8 @@ def _required_from_docstring(obj, name):
 
 def _scan_candidates(module_name):
     """The public callables of a module that `psleak scan` can call with no arguments,
-    and those it cannot, with why: {"targets": [spec, ...], "skipped": [[spec, why], ...]}."""
+    and those it cannot, with why and a word for the kind of why (the scan counts them by
+    it): {"targets": [spec, ...], "skipped": [[spec, why, kind], ...]}."""
     module = _import_module(module_name)
     names = getattr(module, "__all__", None)
     if not isinstance(names, (list, tuple)):
@@ -789,19 +790,20 @@ def _scan_candidates(module_name):
         try:
             obj = getattr(module, name)
         except Exception as e:  # a lazy attribute may raise
-            skipped.append([spec, "getting it raised %s" % type(e).__name__])
+            skipped.append([spec, "getting it raised %s" % type(e).__name__, "raised"])
             continue
         if isinstance(obj, types.ModuleType) or not callable(obj):
             continue
         if isinstance(obj, type):
-            skipped.append([spec, "class (scan calls functions only)"])
+            skipped.append([spec, "class (scan calls functions only)", "class"])
             continue
         if not isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
-            skipped.append([spec, "callable %s object, not a function" % type(obj).__name__])
+            skipped.append([spec, "callable %s object, not a function" % type(obj).__name__,
+                            "not_function"])
             continue
         home = getattr(obj, "__module__", None)
         if home and home != module_name and not home.startswith(module_name + "."):
-            skipped.append([spec, "imported from %s" % home])
+            skipped.append([spec, "imported from %s" % home, "imported"])
             continue
         try:
             signature = _signature(obj)
@@ -810,10 +812,11 @@ def _scan_candidates(module_name):
         except (TypeError, ValueError):
             required = _required_from_docstring(obj, name)
             if required is None:
-                skipped.append([spec, "signature unknown (cannot tell whether it needs arguments)"])
+                skipped.append([spec, "signature unknown (cannot tell whether it needs arguments)",
+                                "signature_unknown"])
                 continue
         if required:
-            skipped.append([spec, "needs arguments (%s)" % ", ".join(required)])
+            skipped.append([spec, "needs arguments (%s)" % ", ".join(required), "arguments"])
             continue
         targets.append(spec)
     return {"targets": targets, "skipped": skipped}

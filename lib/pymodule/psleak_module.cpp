@@ -17,6 +17,12 @@
 #include "report/format.h"
 #include "report/json_report.h"
 
+#if PY_VERSION_HEX >= 0x030D0000
+// Python 3.13 moved the declaration to its internal headers; libpython still exports the
+// function (PyAPI_FUNC).
+extern "C" PyAPI_FUNC(const char*) _PyMem_GetCurrentAllocatorName(void);
+#endif
+
 namespace psleak::pymodule {
 namespace {
 
@@ -165,6 +171,9 @@ PyObject* check(PyObject*, PyObject* args, PyObject* keywords) {
     report.verdict = errorVerdict("target", e.what(), e.details());
   } catch (const UsageError& e) {
     PyErr_SetString(PyExc_ValueError, e.what());
+    return nullptr;
+  } catch (const Interrupted& e) {
+    PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
     return nullptr;
   } catch (const std::exception& e) {
     PyErr_Format(PyExc_RuntimeError, "psleak: %s", e.what());

@@ -136,11 +136,12 @@ void TargetRaised::restore() const {
     PyErr_SetString(PyExc_SystemError, what());
     return;
   }
+  // New references, handed over (Py_NewRef would do, but Python 3.9 has none).
 #if PY_VERSION_HEX >= 0x030C0000
-  PyErr_SetRaisedException(Py_NewRef(exception));
+  PyErr_SetRaisedException(PyRef::borrow(exception).release());
 #else
-  PyErr_Restore(Py_NewRef(reinterpret_cast<PyObject*>(Py_TYPE(exception))), Py_NewRef(exception),
-                PyException_GetTraceback(exception));
+  PyErr_Restore(PyRef::borrow(reinterpret_cast<PyObject*>(Py_TYPE(exception))).release(),
+                PyRef::borrow(exception).release(), PyException_GetTraceback(exception));
 #endif
 }
 

@@ -1,7 +1,10 @@
 #include "python/python_workload.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <string>
+#include <tuple>
 
 #include "core/errors.h"
 #include "psleak/platform/interrupt.h"
@@ -35,7 +38,19 @@ std::string exceptionNames(PyObject* expected) {
   return names;
 }
 
+Interrupted interruptedAfter(std::int64_t calls) {
+  return Interrupted(std::string("stopped by ") + platform::interruptName() + " after " +
+                         std::to_string(calls) + " calls",
+                     platform::terminationRequested());
+}
+
 }  // namespace
+
+void flushStdio() {
+  flushStream("stdout");
+  flushStream("stderr");
+  std::fflush(nullptr);
+}
 
 PythonWorkload::PythonWorkload(const ResolvedTarget& target, PyObject* clearCallback,
                                const CallRouting& routing)
@@ -57,7 +72,29 @@ PythonWorkload::PythonWorkload(const ResolvedTarget& target, PyObject* clearCall
   keywordNames_ = target.keywordNames.get();
 }
 
+void PythonWorkload::afterTargetCode() {
+  if (forkWatch_.inForkedChildStrict()) platform::leaveForkedChild();
+  const platform::ReplacedHandlers replaced = platform::restoreInterruptHandlers();
+  for (const auto& [was, name, request] : {std::tuple{replaced.interrupt, "SIGINT", "a Ctrl-C"},
+                                           std::tuple{replaced.terminate, "SIGTERM", "a SIGTERM"}}) {
+    if (was) {
+      spdlog::warn("the target replaced psleak's {} handler; psleak put its own back between "
+                   "calls ({} that came while the target's handler was in place may have been lost)",
+                   name, request);
+    }
+  }
+}
+
 void PythonWorkload::fail(const std::string& context) const {
+  if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+    // Ctrl-C reached the target's Python code through a handler the target put in place
+    // of psleak's (Python's own raises KeyboardInterrupt): a stop request all the same.
+    PyErr_Clear();
+    throw Interrupted("stopped by Ctrl-C (KeyboardInterrupt in the target) after " +
+                          std::to_string(callsMade_) + " calls",
+                      false);
+  }
+  if (forkWatch_.inForkedChild()) platform::leaveForkedChild();
   if (keepExceptions_) throwTargetRaised(context);
   throwTargetError(context);
 }
@@ -122,10 +159,9 @@ void PythonWorkload::call(std::int64_t times) {
   PyObject* const expected = target_.expectedException.get();
 
   for (std::int64_t i = 0; i < times; ++i) {
-    if (platform::interruptRequested()) {
-      throw Interrupted("stopped by Ctrl-C after " + std::to_string(callsMade_) + " calls");
-    }
+    if (platform::interruptRequested()) throw interruptedAfter(callsMade_);
     PyObject* result = PyObject_Vectorcall(callable, args, nargsf, keywordNames);
+    if (forkWatch_.inForkedChild()) platform::leaveForkedChild();
     if (result) {
       if (callsMade_ == 0) refuseUnrunBody(result);
       Py_DECREF(result);
@@ -141,17 +177,18 @@ void PythonWorkload::call(std::int64_t times) {
     }
     ++callsMade_;
   }
+  afterTargetCode();
 }
 
 void PythonWorkload::clearCaches() {
-  flushStream("stdout");
-  flushStream("stderr");
-  std::fflush(nullptr);
+  flushStdio();
   if (clearCallback_) {
     PyRef result = PyRef::steal(PyObject_CallNoArgs(clearCallback_));
+    afterTargetCode();
     if (!result) fail("trim_callback raised");
   }
   callIgnoringResult(functions_.gcCollect.get(), "gc.collect()");
+  afterTargetCode();
   callIgnoringResult(functions_.clearTypeCache.get(), "sys._clear_type_cache()");
   callIgnoringResult(functions_.clearLineCache.get(), "linecache.clearcache()");
   if (PyObject* importers = PySys_GetObject("path_importer_cache"); importers && PyDict_Check(importers)) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "python/interpreter_functions.h"
+#include "psleak/platform/fork_watch.h"
 #include "python/target.h"
 #include "runner/memory_check.h"
 
@@ -23,6 +24,9 @@ struct CallRouting {
   // Keep what a call raises (TargetRaised), so that it can be raised again unchanged.
   bool keepExceptions = false;
 };
+// Flushes Python's sys.stdout and sys.stderr and the C library's streams: what target
+// code printed reaches its destination before psleak reports, and before a fork.
+void flushStdio();
 
 class PythonWorkload : public Workload {
  public:
@@ -31,11 +35,16 @@ class PythonWorkload : public Workload {
                           const CallRouting& routing = {});
 
   // Calls the target `times` times. Throws TargetError when a call raises an exception
-  // that was not expected, or returns normally when one was.
+  // that was not expected, or returns normally when one was; Interrupted on Ctrl-C or
+  // SIGTERM (or a KeyboardInterrupt from a handler the target put in place of psleak's).
+  // In a child process that the target forked, this never returns: the child ends at
+  // once (see platform::ForkWatch). After the calls, puts back psleak's SIGINT/SIGTERM
+  // handler if the target replaced it (with a warning, once).
   void call(std::int64_t times) override;
 
   // Flushes stdio, runs the clear callback, collects garbage, clears the type cache,
   // linecache and the path importer cache, so that what they hold is not taken for a leak.
+  // Like call(), ends a child the target forked (a finalizer may fork).
   void clearCaches() override;
 
   // Total calls made so far (warm-up included).
@@ -47,6 +56,8 @@ class PythonWorkload : public Workload {
   // generator: an async def or generator function whose body the calls never run.
   void refuseUnrunBody(PyObject* result);
   std::string unrunBodyAdvice(const std::string& kind) const;
+  // After target code ran: leaves a forked child, puts back the stop handlers.
+  void afterTargetCode();
 
   const ResolvedTarget& target_;
   // Slot 0 is free for PY_VECTORCALL_ARGUMENTS_OFFSET; then positional, then keyword values
@@ -58,6 +69,7 @@ class PythonWorkload : public Workload {
   PyObject* keywordNames_ = nullptr;
   bool keepExceptions_ = false;
   std::int64_t callsMade_ = 0;
+  platform::ForkWatch forkWatch_;
 
   PyObject* clearCallback_;
   const InterpreterFunctions& functions_;  // gc.collect and the cache clearers

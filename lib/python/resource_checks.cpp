@@ -138,6 +138,25 @@ std::vector<Finding> checkRefcounts(Workload& workload, const ResolvedTarget& ta
   return judgeRefcounts(series, firstCalls, secondCalls);
 }
 
+std::vector<Finding> judgeRefcountsAtRuns(Workload& workload, RefcountsAtRuns& counts,
+                                          std::int64_t extraCalls) {
+  if (counts.calls.empty() || counts.reads.size() != counts.calls.size() + 1) return {};
+  if (counts.calls.size() == 1) {
+    if (counts.reads[1] == counts.reads[0]) return {};  // nothing moved in a whole run
+    workload.call(extraCalls);
+    workload.clearCaches();
+    counts.reads.push_back(counts.probe.read());
+    counts.calls.push_back(extraCalls);
+  }
+  const std::size_t last = counts.calls.size();
+  std::vector<RefcountSeries> series;
+  for (std::size_t i = 0; i < counts.probe.names().size(); ++i) {
+    series.push_back({counts.probe.names()[i], counts.reads[last - 2][i], counts.reads[last - 1][i],
+                      counts.reads[last][i]});
+  }
+  return judgeRefcounts(series, counts.calls[last - 2], counts.calls[last - 1]);
+}
+
 bool exhaustsResources(const std::vector<Finding>& findings) {
   for (const Finding& finding : findings) {
     if (finding.severity != Severity::Leak) continue;

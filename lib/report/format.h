@@ -11,7 +11,11 @@
 namespace psleak {
 
 struct TextOptions {
-  bool rawBytes = false;  // --bytes: "1945" instead of "1.9 KiB"
+  bool rawBytes = false;     // --bytes: "1945" instead of "1.9 KiB"
+  // The callables a scan skipped one by one, each with why (the table: --show-skipped;
+  // JUnit: --junit-skipped); otherwise the table counts them in one line and JUnit
+  // leaves them out.
+  bool listSkipped = false;
 };
 
 // "+1.9 KiB", "-512 B", "+0 B"; with rawBytes "+1945". `signed_` adds '+' to positives.
@@ -35,14 +39,29 @@ std::string formatRunLine(const RunDelta& run, const TextOptions& options);
 std::string formatFindings(const std::vector<Finding>& findings);
 
 // The --trace sites: "Live allocations after N traced calls, by call stack:" then one
-// block per site, frames innermost first (at most `maxFrames` each).
+// block per site, frames innermost first (at most `maxFrames` lines each). Native frames
+// without an exact name (TraceFrame::hasExactName) are folded, a run of them in one
+// object into one line: "3 frames in libpython3.11.so.1.0 (no debug info)".
 std::string formatTrace(const TraceReport& trace, bool rawBytes, std::size_t maxFrames = 8);
+
+// "mod:func", or "-e STMT" for an expression.
+std::string targetName(const Report& result);
 
 // One row of the scan table, for a target whose check just ended (also the live line).
 std::string formatScanRow(const Report& result, bool rawBytes);
-// The scan table: a header, one row per target, the skipped callables with why, and a
-// summary line ("12 targets: 10 clean, 1 leak, 1 error; 8 skipped").
-std::string formatScanTable(const ScanReport& scan, bool rawBytes);
+// The scan table: a header, one row per target checked, why each that is not clean is
+// not, the skipped callables (formatSkipped), and a summary line ("12 targets: 10 clean,
+// 1 leak, 1 error; 8 skipped").
+std::string formatScanTable(const ScanReport& scan, const TextOptions& options);
+
+// The callables a scan skipped. By default one line counting them by why: "87 callables
+// skipped (52 need arguments, 20 classes, 15 with no known signature): --show-skipped
+// lists them"; with options.listSkipped "Skipped:" and a line per callable with why.
+// Empty when none was skipped.
+std::string formatSkipped(const std::vector<SkippedCallable>& skipped, const TextOptions& options);
+
+// `scan --list`: the targets a scan would check, one per line (a valid --targets file).
+std::string formatScanListing(const ScanListing& listing);
 
 // "LEAK: memory kept increasing after 10 runs (heap +1.9 KiB/call)" / "OK: no leak (...)"
 std::string formatVerdictLine(const Verdict& verdict);

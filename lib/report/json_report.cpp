@@ -80,14 +80,31 @@ json toJson(const Finding& finding) {
           {"items", finding.items}};
 }
 
-// A call stack's frames; native ones name their shared object, Python ones have none.
-json framesToJson(const std::vector<TraceFrame>& frames, bool withObject) {
+// A native frame's name_source, and back.
+constexpr std::pair<FrameNaming, const char*> kFrameNamings[] = {
+    {FrameNaming::DebugInfo, "debug_info"},
+    {FrameNaming::Symbol, "symbol"},
+    {FrameNaming::NearestSymbol, "nearest_symbol"},
+    {FrameNaming::Unknown, "unknown"},
+};
+
+const char* frameNamingName(FrameNaming naming) {
+  for (const auto& [value, name] : kFrameNamings) {
+    if (value == naming) return name;
+  }
+  return "unknown";
+}
+
+// A call stack's frames; native ones name their shared object and say how their name
+// was found, Python ones have neither.
+json framesToJson(const std::vector<TraceFrame>& frames, bool native) {
   json list = json::array();
   for (const TraceFrame& frame : frames) {
     json entry = {{"function", frame.function}};
-    if (withObject) entry["object"] = frame.object;
+    if (native) entry["object"] = frame.object;
     entry["file"] = frame.file.empty() ? json(nullptr) : json(frame.file);
     entry["line"] = frame.line > 0 ? json(frame.line) : json(nullptr);
+    if (native) entry["name_source"] = frameNamingName(frame.naming);
     list.push_back(std::move(entry));
   }
   return list;
@@ -128,12 +145,46 @@ json toJson(const RunDelta& run) {
           {"bytes_per_call", bytesPerCall(run)}};
 }
 
+namespace {
+
+json skippedToJson(const std::vector<SkippedCallable>& callables) {
+  json skipped = json::array();
+  for (const SkippedCallable& s : callables) {
+    skipped.push_back({{"target", s.target},
+                       {"reason", s.reason},
+                       {"kind", s.kind.empty() ? json(nullptr) : json(s.kind)}});
+  }
+  return skipped;
+}
+
+}  // namespace
+
+json toJson(const ScanListing& listing) {
+  json errors = json::array();
+  for (const Report& r : listing.moduleErrors) {
+    errors.push_back({{"module", r.target ? r.target->spec : std::string()},
+                      {"message", r.verdict.message},
+                      {"details", r.verdict.details.empty() ? json(nullptr) : json(r.verdict.details)}});
+  }
+  return {
+      {"schema_version", kJsonSchemaVersion},
+      {"psleak_version", kPsleakVersion},
+      {"command", "scan"},
+      {"list", true},
+      {"modules", listing.modules},
+      {"targets", listing.targets},
+      {"skipped", skippedToJson(listing.skipped)},
+      {"errors", errors},
+      {"interrupted", listing.interrupted},
+      {"exit_code", listing.exitCode()},
+  };
+}
+
 json toJson(const ScanReport& scan) {
   json results = json::array();
   for (const Report& r : scan.results) results.push_back(toJson(r));
-  json skipped = json::array();
-  for (const SkippedCallable& s : scan.skipped) skipped.push_back({{"target", s.target}, {"reason", s.reason}});
-  return {
+  const json skipped = skippedToJson(scan.skipped);
+  json document = {
       {"schema_version", kJsonSchemaVersion},
       {"psleak_version", kPsleakVersion},
       {"command", scan.command},
@@ -150,6 +201,9 @@ json toJson(const ScanReport& scan) {
       {"exit_code", scan.exitCode()},
       {"duration_seconds", scan.durationSeconds},
   };
+  // Only when a report file failed, so that the document is unchanged otherwise.
+  if (!scan.outputError.empty()) document["output_error"] = scan.outputError;
+  return document;
 }
 
 json toJson(const Report& report) {
@@ -169,6 +223,7 @@ json toJson(const Report& report) {
       {"findings", findings},
       {"trace", report.trace ? toJson(*report.trace) : json(nullptr)},
       {"verdict", toJson(report.verdict)},
+      {"calls_made", report.callsMade ? json(*report.callsMade) : json(nullptr)},
       {"duration_seconds", report.durationSeconds},
   };
   if (report.interpreter) {
@@ -219,12 +274,26 @@ Finding findingFromJson(const json& object) {
   return finding;
 }
 
-// Native frames carry "object"; Python frames have none (left empty).
+FrameNaming frameNamingFromName(const std::string& name) {
+  for (const auto& [value, known] : kFrameNamings) {
+    if (name == known) return value;
+  }
+  return FrameNaming::Unknown;
+}
+
+// Native frames carry "object" and "name_source"; Python frames have neither (left empty,
+// and their names are exact).
 std::vector<TraceFrame> framesFromJson(const json& list) {
   std::vector<TraceFrame> frames;
   for (const json& f : list) {
-    frames.push_back({text(f.at("function")), f.contains("object") ? text(f.at("object")) : "",
-                      text(f.at("file")), f.at("line").is_null() ? 0 : f.at("line").get<int>()});
+    TraceFrame frame{text(f.at("function")), f.contains("object") ? text(f.at("object")) : "",
+                     text(f.at("file")), f.at("line").is_null() ? 0 : f.at("line").get<int>()};
+    if (const auto source = f.find("name_source"); source != f.end()) {
+      frame.naming = frameNamingFromName(source->get<std::string>());
+    } else if (frame.file.empty()) {
+      frame.naming = FrameNaming::Symbol;  // a document from before name_source
+    }
+    frames.push_back(std::move(frame));
   }
   return frames;
 }
@@ -309,6 +378,9 @@ Report reportFromJson(const json& document) {
       report.verdict.growing.push_back({*metric, g.at("growth").get<std::int64_t>(),
                                         g.at("per_call").get<double>()});
     }
+  }
+  if (document.contains("calls_made") && document["calls_made"].is_number_integer()) {
+    report.callsMade = document["calls_made"].get<std::int64_t>();
   }
   report.durationSeconds = document.at("duration_seconds").get<double>();
   return report;

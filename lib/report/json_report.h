@@ -15,6 +15,9 @@ nlohmann::ordered_json toJson(const Report& report);
 nlohmann::ordered_json toJson(const RunDelta& run);
 // A scan, or a run of --targets: every target's document under "results".
 nlohmann::ordered_json toJson(const ScanReport& scan);
+// `scan --list`: the targets a scan would check, what it skips and why, the modules that
+// could not be listed.
+nlohmann::ordered_json toJson(const ScanListing& listing);
 
 // The document as text: the one way psleak writes JSON (stdout, a child's report lines,
 // the Python module's report). Text that is not UTF-8, whatever path it took into the

@@ -85,6 +85,10 @@ std::string properties(const ScanReport& scan) {
   appendProperty(xml, "psleak.version", kPsleakVersion);
   appendProperty(xml, "psleak.command", scan.command);
   appendProperty(xml, "psleak.modules", fmt::format("{}", fmt::join(scan.modules, " ")));
+  // How many callables the scan could not call, whether or not each is a testcase.
+  if (!scan.skipped.empty()) {
+    appendProperty(xml, "psleak.skipped_callables", fmt::format("{}", scan.skipped.size()));
+  }
   for (const Report& report : scan.results) {
     if (!report.platform) continue;
     const PlatformDescription& platform = *report.platform;
@@ -148,7 +152,9 @@ std::string toJUnitXml(const ScanReport& scan, const TextOptions& options) {
     errors += report.verdict.status == VerdictStatus::Error ? 1 : 0;
     summed += std::isfinite(report.durationSeconds) ? report.durationSeconds : 0;
   }
-  const std::size_t skipped = scan.skipped.size();
+  // The callables a scan could not call are tests only when asked (--junit-skipped): a
+  // CI's test view should show what was checked, not dozens of skipped entries.
+  const std::size_t skipped = options.listSkipped ? scan.skipped.size() : 0;
   const std::size_t tests = scan.results.size() + skipped;
   // Wall time when the scan measured it (targets may run in parallel), else the sum.
   const std::string time = seconds(scan.durationSeconds > 0 ? scan.durationSeconds : summed);
@@ -162,7 +168,9 @@ std::string toJUnitXml(const ScanReport& scan, const TextOptions& options) {
       fmt::format("  <testsuite name=\"{}\" {}>\n", xmlAttribute("psleak " + scan.command), counts);
   xml += properties(scan);
   for (const Report& report : scan.results) xml += testcase(report, options);
-  for (const SkippedCallable& callable : scan.skipped) xml += skippedTestcase(callable);
+  if (options.listSkipped) {
+    for (const SkippedCallable& callable : scan.skipped) xml += skippedTestcase(callable);
+  }
   xml += "  </testsuite>\n</testsuites>\n";
   return xml;
 }

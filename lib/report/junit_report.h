@@ -3,13 +3,15 @@
 //
 //   <testsuites name="psleak" tests= failures= errors= skipped= time=>
 //     <testsuite name="psleak scan" ...>
-//       <properties> psleak version, platform, Python </properties>
+//       <properties> psleak version, command, modules, platform, Python, settings </properties>
 //       <testcase classname="psleak.MODULE" name="MODULE:FUNC" time=>   one per target:
 //         nothing inside when clean;
 //         <failure message=VERDICT type=KIND> the run table and findings (a leak);
 //         <error message=VERDICT type=KIND> the message, traceback and runs so far
 //           (usage, target, internal, crash, timeout, interrupted);
-//       <testcase ...><skipped message=REASON/></testcase>   a callable a scan skipped
+//       <testcase ...><skipped message=REASON/></testcase>   a callable a scan skipped,
+//         only with options.listSkipped (--junit-skipped); the property
+//         psleak.skipped_callables counts them either way
 //
 // Pure: returns the document; the caller writes it.
 

@@ -23,7 +23,8 @@ struct Verdict {
   VerdictStatus status = VerdictStatus::Error;
   // The first kind that leaked ("memory", "fd", "thread", "pythread", "gc", "refcount"),
   // or for an error "usage", "target", "internal", "crash" (the target's process died of
-  // a signal), "timeout" (it hung past --timeout) or "interrupted" (Ctrl-C); empty when
+  // a signal or ended it), "timeout" (it hung past --timeout), "interrupted" (Ctrl-C),
+  // "terminated" (SIGTERM) or "output" (the report could not be written); empty when
   // clean.
   std::string kind;
   std::vector<std::string> kinds;  // every kind that leaked
@@ -82,6 +83,9 @@ struct Report {
   std::vector<Finding> findings;  // resource leaks and warnings, in the order found
   std::optional<TraceReport> trace;  // --trace
   Verdict verdict;
+  // Calls of the target the check made, warm-up and every check included; not known
+  // when the check's process ended before it reported (a crash, a timeout).
+  std::optional<std::int64_t> callsMade;
   double durationSeconds = 0.0;
 };
 
@@ -90,6 +94,10 @@ Verdict cleanVerdict(const std::vector<RunDelta>& runs);
 Verdict memoryLeakVerdict(const Assessment& assessment, bool rawBytes);
 // A memory leak as a finding: "memory kept increasing after 10 runs (heap +1.0 KiB/call)".
 Finding memoryLeakFinding(const Assessment& assessment, bool rawBytes);
+// --max-growth stopped the check `where` ("in run 2", "before run 1, during the warm-up
+// calls"): "memory grew past --max-growth 1.0 GiB in run 2 (rss +1.1 GiB); stopped there".
+Finding growthLimitFinding(std::int64_t limit, const std::vector<MetricGrowth>& past,
+                           const std::string& where, bool rawBytes);
 // The verdict of a finished check: a leak if any finding is a leak (a memory leak is
 // one, see memoryLeakFinding); every leaking kind is named. `memory` is the memory
 // check's assessment when it ran.

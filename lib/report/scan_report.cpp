@@ -9,7 +9,8 @@ int ScanReport::count(VerdictStatus status) const {
 }
 
 int ScanReport::exitCode() const {
-  if (interrupted) return static_cast<int>(ExitCode::Interrupted);
+  if (!outputError.empty()) return static_cast<int>(ExitCode::Internal);
+  if (interrupted) return static_cast<int>(terminated ? ExitCode::Terminated : ExitCode::Interrupted);
   // Nothing checked (a typo in --include?): that must not pass CI.
   if (results.empty()) return static_cast<int>(ExitCode::Usage);
   for (const Report& r : results) {
@@ -21,6 +22,13 @@ int ScanReport::exitCode() const {
   for (const Report& r : results) {
     if (r.verdict.status == VerdictStatus::Error) return static_cast<int>(r.verdict.exitCode());
   }
+  return static_cast<int>(ExitCode::Clean);
+}
+
+int ScanListing::exitCode() const {
+  if (interrupted) return static_cast<int>(ExitCode::Interrupted);
+  if (!moduleErrors.empty()) return static_cast<int>(moduleErrors.front().verdict.exitCode());
+  if (targets.empty()) return static_cast<int>(ExitCode::Usage);
   return static_cast<int>(ExitCode::Clean);
 }
 

@@ -41,6 +41,7 @@ constexpr double kPlotRight = 14;
 constexpr double kPlotTop = 26;     // the panel's title
 constexpr double kPlotBottom = 30;  // x tick labels and "calls"
 constexpr double kHeaderHeight = 74;
+constexpr double kHeaderWithoutLegendHeight = 54;  // nothing plotted: no legend
 constexpr double kSectionTitleHeight = 44;
 constexpr double kWidth = 2 * kMargin + kColumns * kPanelWidth + (kColumns - 1) * kGap;
 // Characters of 11-12 px text that fit across the plot (DejaVu Sans averages ~0.6 em).
@@ -312,7 +313,61 @@ double section(std::string& svg, const Report& report, double y) {
   return kSectionTitleHeight + static_cast<double>(rows) * (kPanelHeight + kGap);
 }
 
-std::string header(const ScanReport& scan, bool anyLeak) {
+// Characters of a UTF-8 text (code points; a stray byte counts as one), to lay text out.
+std::size_t characters(std::string_view text) {
+  return static_cast<std::size_t>(std::count_if(
+      text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// The names, comma-separated, wrapped into lines of at most kLineChars characters; past
+// kMaxCleanLines the last line says how many more there are.
+constexpr std::size_t kMaxCleanLines = 12;
+std::vector<std::string> wrapNames(const std::vector<std::string>& names) {
+  std::vector<std::string> lines;
+  std::vector<std::size_t> firstName;  // of each line
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string name = truncateText(names[i], kLineChars - 2) + (i + 1 < names.size() ? "," : "");
+    if (lines.empty() || characters(lines.back()) + 1 + characters(name) > kLineChars) {
+      lines.push_back(name);
+      firstName.push_back(i);
+    } else {
+      lines.back() += " " + name;
+    }
+  }
+  if (lines.size() > kMaxCleanLines) {
+    const std::size_t more = names.size() - firstName[kMaxCleanLines - 1];
+    lines.resize(kMaxCleanLines - 1);
+    lines.push_back(fmt::format("\xE2\x80\xA6 and {} more (the --json report lists every result)", more));
+  }
+  return lines;
+}
+
+// A scan's clean targets, folded into one compact panel: how many, and their names (a
+// scan of dozens of clean modules' functions would otherwise be thousands of pixels of
+// flat lines, and hide the few that matter). Returns the height.
+double cleanRow(std::string& svg, const std::vector<std::string>& names, double y) {
+  constexpr double kLineHeight = 15;
+  const std::vector<std::string> lines = wrapNames(names);
+  const double height = 28 + kLineHeight * static_cast<double>(lines.size());
+  svg += fmt::format("<g>\n<title>{}</title>\n", xmlText("clean targets"));
+  svg += fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"4\" fill=\"#ffffff\" "
+      "stroke=\"{}\" stroke-width=\"1\"/>\n",
+      num(kMargin), num(y), num(kWidth - 2 * kMargin), num(height), kFrame);
+  svg += text(kMargin + 10, y + 18,
+              fmt::format("{} clean target{} (no leak; runs not plotted)", names.size(),
+                          names.size() == 1 ? "" : "s"),
+              fmt::format("font-size=\"12\" font-weight=\"bold\" fill=\"{}\"", kCleanColour));
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    svg += text(kMargin + 10, y + 18 + kLineHeight * static_cast<double>(i + 1), lines[i],
+                fmt::format("font-size=\"11\" fill=\"{}\"", kInk));
+  }
+  svg += "</g>\n";
+  return height + kGap;
+}
+
+// The title, the counts and, when panels follow (withLegend), the legend.
+std::string header(const ScanReport& scan, bool anyLeak, bool withLegend) {
   const int leaks = scan.count(VerdictStatus::Leak);
   const int errors = scan.count(VerdictStatus::Error);
   const int clean = scan.count(VerdictStatus::Clean);
@@ -326,6 +381,7 @@ std::string header(const ScanReport& scan, bool anyLeak) {
   svg += text(kMargin, 24, truncateText(title, kLineChars),
               fmt::format("font-size=\"15\" font-weight=\"bold\" fill=\"{}\"", kInk));
   svg += text(kMargin, 42, summary, fmt::format("font-size=\"11\" fill=\"{}\"", kInk));
+  if (!withLegend) return svg;
   // Caption and legend.
   const double y = 60;
   const auto swatch = [&](double x, std::string_view colour) {
@@ -350,15 +406,27 @@ std::string header(const ScanReport& scan, bool anyLeak) {
   return svg;
 }
 
-}  // namespace
-
-std::string toSvgPlot(const ScanReport& scan) {
+// The document. With foldClean (a scan or a batch), clean targets are one compact row
+// (cleanRow) and only leaking and failing ones get their panels; one `psleak run` is
+// drawn in full whatever its verdict.
+std::string render(const ScanReport& scan, bool foldClean) {
   const bool anyLeak = std::any_of(scan.results.begin(), scan.results.end(), [](const Report& r) {
     return r.verdict.status == VerdictStatus::Leak;
   });
-  std::string body = header(scan, anyLeak);
-  double y = kHeaderHeight;
-  for (const Report& report : scan.results) y += section(body, report, y);
+  std::vector<std::string> clean;
+  if (foldClean) {
+    for (const Report& report : scan.results) {
+      if (report.verdict.status == VerdictStatus::Clean) clean.push_back(targetTitle(report));
+    }
+  }
+  const bool anyPanels = clean.size() < scan.results.size();
+  std::string body = header(scan, anyLeak, anyPanels);
+  double y = anyPanels ? kHeaderHeight : kHeaderWithoutLegendHeight;
+  if (!clean.empty()) y += cleanRow(body, clean, y);
+  for (const Report& report : scan.results) {
+    if (foldClean && report.verdict.status == VerdictStatus::Clean) continue;
+    y += section(body, report, y);
+  }
   if (scan.results.empty()) {
     body += text(kMargin, y + 16, "no targets were checked",
                  fmt::format("font-size=\"12\" fill=\"{}\"", kMuted));
@@ -379,13 +447,17 @@ std::string toSvgPlot(const ScanReport& scan) {
   return svg;
 }
 
+}  // namespace
+
+std::string toSvgPlot(const ScanReport& scan) { return render(scan, /*foldClean=*/true); }
+
 std::string toSvgPlot(const Report& report) {
   ScanReport scan;
   scan.command = report.command;
   if (report.target && !report.target->spec.empty()) scan.modules.push_back(report.target->spec);
   scan.results.push_back(report);
   scan.durationSeconds = report.durationSeconds;
-  return toSvgPlot(scan);
+  return render(scan, /*foldClean=*/false);
 }
 
 }  // namespace psleak

@@ -2,7 +2,10 @@
 // --plot FILE.svg: each metric's growth against the calls made, for people who would
 // rather look than read.
 //
-// One section per target, titled with its spec and verdict; in it one small panel per
+// A scan's (or a --targets batch's) clean targets are folded into one compact row at the
+// top: how many, and their names. Each leaking or failing target, and the one target of
+// a `psleak run` whatever its verdict, gets a section titled with its spec and verdict;
+// in it one small panel per
 // metric the runs measured (heap_used, mmap_used, uss, rss, vms, heap_total, allocs,
 // alloc_bytes, four to a row), plotting one point per run: x = calls made up to the end
 // of run k, y = the metric's growth summed over runs 1..k. When the verdict is a leak

@@ -8,11 +8,26 @@
 
 namespace psleak {
 
+// How a native frame's function name was found, and so how far to trust it.
+enum class FrameNaming {
+  DebugInfo,      // the object's debug info: the function, with file:line
+  Symbol,         // the symbol whose extent holds the address: the function's own name
+  NearestSymbol,  // only the nearest exported symbol before the address (no debug info
+                  // for the object): the name of some other function, not this one
+  Unknown,        // no symbol at all: "??"
+};
+
 struct TraceFrame {
   std::string function;  // "leak_malloc_1k", "??" when unknown
   std::string object;    // shared object path
   std::string file;      // source file, when the object has debug info
   int line = 0;
+  FrameNaming naming = FrameNaming::DebugInfo;  // native frames; Python frames are exact
+
+  // The name says which function ran (debug info or the symbol holding the address).
+  bool hasExactName() const {
+    return naming == FrameNaming::DebugInfo || naming == FrameNaming::Symbol;
+  }
 };
 
 struct TraceSite {

@@ -21,6 +21,7 @@ ExitCode Verdict::exitCode() const {
   if (kind == "target") return ExitCode::Target;
   if (kind == "crash" || kind == "timeout") return ExitCode::Crashed;
   if (kind == "interrupted") return ExitCode::Interrupted;
+  if (kind == "terminated") return ExitCode::Terminated;
   return ExitCode::Internal;
 }
 
@@ -53,17 +54,8 @@ Finding memoryLeakFinding(const Assessment& assessment, bool rawBytes) {
                            formatRatePerCall(growth.metric, growth.perCall, rawBytes));
   }
   if (assessment.limitExceeded > 0) {
-    std::string past;
-    for (const MetricGrowth& growth : assessment.growing) {
-      if (!past.empty()) past += ", ";
-      past += fmt::format("{} {}", metricLabel(growth.metric),
-                          formatBytes(static_cast<double>(growth.growth), rawBytes));
-    }
-    return {CheckKind::Memory, Severity::Leak,
-            fmt::format("memory grew past --max-growth {} in run {} ({}); stopped there",
-                        formatBytes(static_cast<double>(assessment.limitExceeded), rawBytes, false),
-                        assessment.runs, past),
-            {}};
+    return growthLimitFinding(assessment.limitExceeded, assessment.growing,
+                              fmt::format("in run {}", assessment.runs), rawBytes);
   }
   const std::string what =
       assessment.proportional
@@ -71,6 +63,20 @@ Finding memoryLeakFinding(const Assessment& assessment, bool rawBytes) {
           : fmt::format("memory kept increasing after {} run{}", assessment.runs,
                         assessment.runs == 1 ? "" : "s");
   return {CheckKind::Memory, Severity::Leak, fmt::format("{} ({})", what, metrics), {}};
+}
+
+Finding growthLimitFinding(std::int64_t limit, const std::vector<MetricGrowth>& past,
+                           const std::string& where, bool rawBytes) {
+  std::string grown;
+  for (const MetricGrowth& growth : past) {
+    if (!grown.empty()) grown += ", ";
+    grown += fmt::format("{} {}", metricLabel(growth.metric),
+                         formatBytes(static_cast<double>(growth.growth), rawBytes));
+  }
+  return {CheckKind::Memory, Severity::Leak,
+          fmt::format("memory grew past --max-growth {} {} ({}); stopped there",
+                      formatBytes(static_cast<double>(limit), rawBytes, false), where, grown),
+          {}};
 }
 
 Verdict memoryLeakVerdict(const Assessment& assessment, bool rawBytes) {

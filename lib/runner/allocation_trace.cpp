@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <map>
 
 #include "core/errors.h"
@@ -21,9 +22,16 @@ struct RawSite {
 // return addresses and Python frames.
 using StackKey = std::pair<std::vector<std::uintptr_t>, std::vector<platform::PythonFrameRef>>;
 
+FrameNaming namingOf(const platform::SymbolizedFrame& symbol) {
+  if (!symbol.file.empty()) return FrameNaming::DebugInfo;
+  if (symbol.function.empty() || symbol.function == "??") return FrameNaming::Unknown;
+  return symbol.nameCoversAddress ? FrameNaming::Symbol : FrameNaming::NearestSymbol;
+}
+
 }  // namespace
 
-TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::size_t top) {
+TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::size_t top,
+                                 Progress* progress) {
   if (!platform::allocationHooksActive()) {
     throw InternalError("--trace needs psleak's allocator hooks, which are off (PSLEAK_NO_HOOKS?)");
   }
@@ -75,6 +83,11 @@ TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::si
   for (const auto& entry : ranked) {
     addresses.insert(addresses.end(), entry.first->first.begin(), entry.first->first.end());
   }
+  if (progress) {
+    char step[48];
+    std::snprintf(step, sizeof step, "symbolizing %zu addresses", addresses.size());
+    progress->step(step, 0, 0);
+  }
   const auto symbols = platform::symbolize(addresses);
   for (const auto& [stack, raw] : ranked) {
     TraceSite site;
@@ -92,7 +105,8 @@ TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::si
         if (site.frames.empty()) continue;
         break;
       }
-      site.frames.push_back({symbol.function, symbol.object, symbol.file, symbol.line});
+      site.frames.push_back(
+          {symbol.function, symbol.object, symbol.file, symbol.line, namingOf(symbol)});
     }
     report.sites.push_back(std::move(site));
   }

@@ -36,17 +36,17 @@ class Sampler {
 // leaks very fast cannot take the machine down (--max-growth; 0: no limit).
 inline constexpr std::int64_t kDefaultMaxGrowth = std::int64_t{1} << 30;
 
-// Told, between chunks of a run's calls, how far the run is: for a progress line. It is
-// called inside the measured window, so it must not allocate (write to a stack buffer).
-using ProgressCallback =
-    std::function<void(int run, std::int64_t done, std::int64_t total, double seconds)>;
-
 struct MemoryCheckSettings {
   std::int64_t warmup = 10;  // calls before the first run
   std::int64_t calls = 200;  // calls in the first run
   DetectorSettings detector;
+  // runMemoryCheck guards its own calls with a GrowthGuard of this limit (0: none). A
+  // caller that guards every call of its check itself passes 0 and its guarded workload.
   std::int64_t maxGrowth = kDefaultMaxGrowth;
-  ProgressCallback progress;  // optional
+  // Told as each run starts, before its caches are cleared and its first sample taken
+  // (so it may allocate): where the check is, for what is said if the target ends the
+  // process there. Optional.
+  std::function<void(int run)> onRunStart;
 };
 
 // The metrics --max-growth watches: memory that is really there (resident pages, heap
@@ -62,6 +62,10 @@ struct MemoryCheckResult {
 // Called after each run with the runs so far and the detector's view of them.
 using RunCallback = std::function<void(const RunDelta&, const Assessment&)>;
 
+// Warm-up, then runs until the detector decides. When a GrowthGuard (this one's, or the
+// caller's around `workload`) stops the calls part-way through a run, that run ends
+// there (sampled without clearing caches, which would run target code) and the result is
+// a leak with `limitExceeded` set; a stop during the warm-up propagates.
 MemoryCheckResult runMemoryCheck(Workload& workload, Sampler& sampler,
                                  const MemoryCheckSettings& settings,
                                  const RunCallback& onRun = {});

@@ -1,79 +1,62 @@
 #include <signal.h>
-#include <string.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cstring>
 
 #include "psleak/platform/interrupt.h"
 
 namespace psleak::platform {
 namespace {
 
-volatile sig_atomic_t gInterrupted = 0;
+constexpr int kStopSignals[] = {SIGINT, SIGTERM};
 
-void onInterrupt(int signal) {
-  if (gInterrupted) {
-    // Asked twice: stop waiting for the loop and end as SIGINT would.
+volatile sig_atomic_t gStopSignal = 0;
+bool gInstalled = false;
+unsigned long gReportedReplacements = 0;
+
+void onStopSignal(int signal) {
+  if (gStopSignal) {
+    // Asked twice: stop waiting for the loop and end as the signal would.
     ::signal(signal, SIG_DFL);
     ::raise(signal);
     return;
   }
-  gInterrupted = 1;
+  gStopSignal = signal;
 }
 
-// The fatal-signal report, copied in before the target runs.
-char gFatalBefore[4096];
-std::size_t gFatalBeforeLength = 0;
-char gFatalAfter[1024];
-std::size_t gFatalAfterLength = 0;
-int gFatalFd = 2;
-
-void writeRaw(const char* text, std::size_t length) {
-  while (length > 0) {
-    const ssize_t n = ::write(gFatalFd, text, length);
-    if (n <= 0) return;
-    text += n;
-    length -= static_cast<std::size_t>(n);
-  }
-}
-
-void onFatalSignal(int signal) {
-  writeRaw(gFatalBefore, gFatalBeforeLength);
-  const char* name = ::sigabbrev_np(signal);
-  writeRaw("SIG", 3);
-  if (name) writeRaw(name, std::strlen(name));
-  writeRaw(gFatalAfter, gFatalAfterLength);
-  ::_exit(5);  // psleak's documented code for a target that crashed
-}
-
-std::size_t copyInto(char* buffer, std::size_t capacity, const std::string& text) {
-  const std::size_t length = std::min(capacity, text.size());
-  std::memcpy(buffer, text.data(), length);
-  return length;
+void install(int signal) {
+  struct sigaction action {};
+  action.sa_handler = onStopSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: a parent waiting in poll() wakes up
+  ::sigaction(signal, &action, nullptr);
 }
 
 }  // namespace
 
-void installFatalSignalReport(int fd, const std::string& before, const std::string& after) {
-  gFatalFd = fd;
-  gFatalBeforeLength = copyInto(gFatalBefore, sizeof gFatalBefore, before);
-  gFatalAfterLength = copyInto(gFatalAfter, sizeof gFatalAfter, after);
-  struct sigaction action {};
-  action.sa_handler = onFatalSignal;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESETHAND | SA_NODEFER;
-  for (int signal : {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL}) ::sigaction(signal, &action, nullptr);
-}
-
 void installInterruptHandler() {
-  struct sigaction action {};
-  action.sa_handler = onInterrupt;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = 0;  // no SA_RESTART: a parent waiting in poll() wakes up
-  ::sigaction(SIGINT, &action, nullptr);
+  for (int signal : kStopSignals) install(signal);
+  gInstalled = true;
 }
 
-bool interruptRequested() noexcept { return gInterrupted != 0; }
+bool interruptRequested() noexcept { return gStopSignal != 0; }
+
+int interruptSignal() noexcept { return gStopSignal; }
+
+const char* interruptName() noexcept { return gStopSignal == SIGTERM ? "SIGTERM" : "Ctrl-C"; }
+
+bool terminationRequested() noexcept { return gStopSignal == SIGTERM; }
+
+ReplacedHandlers restoreInterruptHandlers() noexcept {
+  ReplacedHandlers firstTime;
+  if (!gInstalled) return firstTime;
+  for (int signal : kStopSignals) {
+    struct sigaction current {};
+    if (::sigaction(signal, nullptr, &current) != 0) continue;
+    if (!(current.sa_flags & SA_SIGINFO) && current.sa_handler == onStopSignal) continue;
+    install(signal);
+    const unsigned long bit = 1ul << signal;
+    if (!(gReportedReplacements & bit)) (signal == SIGINT ? firstTime.interrupt : firstTime.terminate) = true;
+    gReportedReplacements |= bit;
+  }
+  return firstTime;
+}
 
 }  // namespace psleak::platform

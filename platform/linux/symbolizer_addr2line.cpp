@@ -1,13 +1,17 @@
 // Symbols from dladdr (object, exported symbol) and addr2line from binutils (function
-// and file:line from debug info, which dladdr cannot see for static functions).
+// and file:line from debug info, which dladdr cannot see for static functions), and
+// whether each name is the function's own or only the nearest symbol to the address.
 
+#include <cxxabi.h>
 #include <dlfcn.h>
+#include <link.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <set>
 
+#include "elf_sections.h"
 #include "psleak/platform/run_program.h"
 #include "psleak/platform/symbolizer.h"
 
@@ -17,6 +21,7 @@ namespace {
 struct ObjectAddresses {
   std::uintptr_t base = 0;
   std::vector<std::uintptr_t> addresses;
+  bool hasSymbolTable = false;  // .symtab: not stripped
 };
 
 // Seconds one addr2line run may take: a large libpython with full debug info takes a
@@ -34,6 +39,16 @@ std::string nextLine(const std::string& text, std::size_t& pos) {
   pos = end + 1;
   while (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
+}
+
+// A C++ symbol as addr2line -C prints it; a C symbol unchanged.
+std::string demangled(const std::string& symbol) {
+  int status = 0;
+  char* text = abi::__cxa_demangle(symbol.c_str(), nullptr, nullptr, &status);
+  if (status != 0 || text == nullptr) return symbol;
+  std::string result = text;
+  std::free(text);
+  return result;
 }
 
 // Asks addr2line about the addresses of one object, a batch per process. No shell: the
@@ -57,7 +72,6 @@ void addSourceLocations(const std::string& object, const ObjectAddresses& entry,
       std::string location = nextLine(answer.output, pos);
       if (function.empty() && location.empty()) break;
       SymbolizedFrame& frame = frames[entry.addresses[i]];
-      if (!function.empty() && function != "??") frame.function = function;
       if (const std::size_t cut = location.find(" ("); cut != std::string::npos) location.resize(cut);
       const std::size_t colon = location.rfind(':');
       if (colon != std::string::npos && location.compare(0, 2, "??") != 0) {
@@ -66,6 +80,23 @@ void addSourceLocations(const std::string& object, const ObjectAddresses& entry,
           frame.file = location.substr(0, colon);
           frame.line = line;
         }
+      }
+      if (function.empty() || function == "??") continue;
+      if (!frame.file.empty()) {
+        // Debug info: the function (an inlined one where the code was inlined).
+        frame.function = function;
+        frame.nameCoversAddress = true;
+      } else if (frame.nameCoversAddress) {
+        // dladdr's symbol holds the address; addr2line may prefer an alias of it
+        // (__GI_getpid for getpid): keep the exported name, demangled.
+        frame.function = demangled(frame.function);
+      } else {
+        // Without debug info addr2line names the nearest symbol before the address, as
+        // far away as it is. From a full symbol table (.symtab: static functions too)
+        // that is the function; from the exported symbols alone (a stripped object) it
+        // is some other function.
+        frame.function = function;
+        frame.nameCoversAddress = entry.hasSymbolTable;
       }
     }
   }
@@ -84,10 +115,19 @@ std::map<std::uintptr_t, SymbolizedFrame> symbolize(const std::vector<std::uintp
     frame.address = address;
     frame.function = "??";
     Dl_info info{};
+    void* symbolEntry = nullptr;  // RTLD_DL_SYMENT: the ElfW(Sym) of dli_sname
     // A return address points after the call: look up the call itself.
-    if (::dladdr(reinterpret_cast<void*>(address - 1), &info) != 0) {
+    if (::dladdr1(reinterpret_cast<void*>(address - 1), &info, &symbolEntry, RTLD_DL_SYMENT) != 0) {
+      const auto* symbol = static_cast<const ElfW(Sym)*>(symbolEntry);
       if (info.dli_fname) frame.object = info.dli_fname;
-      if (info.dli_sname) frame.function = info.dli_sname;
+      if (info.dli_sname) {
+        frame.function = info.dli_sname;
+        // dladdr names the nearest symbol at or before the address, however far: only
+        // within the symbol's size is it the function that ran.
+        const std::uintptr_t start = reinterpret_cast<std::uintptr_t>(info.dli_saddr);
+        frame.nameCoversAddress =
+            symbol != nullptr && address - 1 >= start && address - 1 - start < symbol->st_size;
+      }
       frame.inPsleak = info.dli_fbase == self.dli_fbase;
       if (info.dli_fname && info.dli_fname[0] != '\0') {
         ObjectAddresses& entry = byObject[info.dli_fname];
@@ -97,7 +137,10 @@ std::map<std::uintptr_t, SymbolizedFrame> symbolize(const std::vector<std::uintp
     }
     frames[address] = frame;
   }
-  for (const auto& [object, entry] : byObject) addSourceLocations(object, entry, frames);
+  for (auto& [object, entry] : byObject) {
+    entry.hasSymbolTable = linux_elf::hasSection(object, ".symtab");
+    addSourceLocations(object, entry, frames);
+  }
   return frames;
 }
 

@@ -40,6 +40,7 @@ RUN_DOCUMENT_KEYS = [
     "settings",
     "runs",
     "verdict",
+    "calls_made",
     "duration_seconds",
 ]
 VERDICT_KEYS = ["status", "kind", "message", "details", "growing", "exit_code"]
@@ -256,6 +257,10 @@ class PsleakTestCase(unittest.TestCase):
         self.assertVerdictShape(doc["verdict"], where)
         self.assertIsInstance(doc["duration_seconds"], (int, float), where)
         self.assertGreaterEqual(doc["duration_seconds"], 0, where)
+        # null when the check's process ended before it could say (a crash, a timeout)
+        if doc["calls_made"] is not None:
+            self.assertIsInstance(doc["calls_made"], int, where)
+            self.assertGreaterEqual(doc["calls_made"], sum(run["calls"] for run in doc["runs"]), where)
         for index, run in enumerate(doc["runs"], start=1):
             self.assertKeysInOrder(run, RUN_KEYS, where)
             self.assertEqual(run["run"], index, where)
@@ -349,6 +354,7 @@ def total_per_call(doc, metric):
 
 EXIT_CRASHED = 5        # the target crashed or timed out (its own process)
 EXIT_INTERRUPTED = 130  # Ctrl-C
+EXIT_TERMINATED = 143   # SIGTERM
 
 # The summary table of `psleak scan` and `psleak run --targets` (lib/report/format.cpp):
 #   TARGET  VERDICT  KIND  GROWTH/CALL  TIME        the header
@@ -366,6 +372,13 @@ SCAN_SUMMARY = re.compile(
     r"(?P<error>\d+) errors?; (?P<skipped>\d+) skipped(?P<interrupted>; INTERRUPTED)? "
     r"\((?P<seconds>\d+\.\d) s\)$")
 SKIPPED_ROW = re.compile(r"^  (?P<target>\S+)\s+(?P<reason>\S.*)$")
+# Without --show-skipped: "87 callables skipped (79 need arguments, 4 classes): --show-skipped lists them"
+SKIPPED_COUNT = re.compile(
+    r"^(?P<count>\d+) callables? skipped \((?P<kinds>[^()]+)\): --show-skipped lists them$")
+
+
+# The kinds of reason of a skipped callable in the JSON ("kind").
+SKIPPED_KINDS = ("arguments", "class", "not_function", "imported", "signature_unknown", "raised")
 
 
 class ScanTable:
@@ -385,14 +398,19 @@ class ScanTable:
             i += 1
         self.reasons = {}  # target -> message, for every row that is not clean
         targets = [row["target"] for row in self.rows]
-        while i < len(lines) and lines[i] != "Skipped:" and not SCAN_SUMMARY.match(lines[i]):
+        while (i < len(lines) and lines[i] != "Skipped:" and not SCAN_SUMMARY.match(lines[i])
+               and not SKIPPED_COUNT.match(lines[i])):
             owner = next((t for t in targets if lines[i].startswith(t + ": ")), None)
             if owner is None:
                 raise AssertionError(f"unexpected table line {lines[i]!r} in\n{text}")
             self.reasons[owner] = lines[i][len(owner) + 2:]
             i += 1
-        self.skipped = {}  # target -> reason
-        if i < len(lines) and lines[i] == "Skipped:":
+        self.skipped = {}  # target -> reason (--show-skipped)
+        self.skipped_count_line = None  # the one line counting them (without --show-skipped)
+        if i < len(lines) and SKIPPED_COUNT.match(lines[i]):
+            self.skipped_count_line = lines[i]
+            i += 1
+        elif i < len(lines) and lines[i] == "Skipped:":
             i += 1
             while i < len(lines) and SKIPPED_ROW.match(lines[i]):
                 match = SKIPPED_ROW.match(lines[i])
@@ -446,10 +464,11 @@ class ScanAssertions:
             verdict = result["verdict"]
             expected_codes = {"clean": (EXIT_CLEAN,), "leak": (EXIT_LEAK,)}.get(
                 verdict["status"], (EXIT_USAGE, EXIT_TARGET, EXIT_INTERNAL, EXIT_CRASHED,
-                                    EXIT_INTERRUPTED))
+                                    EXIT_INTERRUPTED, EXIT_TERMINATED))
             self.assertIn(verdict["exit_code"], expected_codes, where)
         for skipped in doc["skipped"]:
-            self.assertEqual(list(skipped), ["target", "reason"], where)
+            self.assertEqual(list(skipped), ["target", "reason", "kind"], where)
+            self.assertIn(skipped["kind"], SKIPPED_KINDS, where)
         expected = scan_summary_counts(doc["results"])
         expected["skipped"] = len(doc["skipped"])
         self.assertFields(doc["summary"], expected, where)

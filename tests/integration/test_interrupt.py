@@ -1,17 +1,22 @@
 """Ctrl-C: the test sends psleak SIGINT mid-check, as a terminal would; psleak stops
 between two calls, prints what it measured so far (the run lines, or the scan table up
 to there) with the verdict "interrupted", and exits 130. With --isolate and in a scan it
-passes the interrupt on to the child process checking the target."""
+passes the interrupt on to the child process checking the target. SIGTERM (what CI
+runners send) does the same with the verdict "terminated" and exit code 143. A target
+that replaces psleak's SIGINT handler gets it put back between calls."""
 
 import json
+import os
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
 
-from psleak_helpers import (EXIT_INTERRUPTED, RUN_LINE, PsleakTestCase, ScanAssertions,
-                            ScanTable, clean_environment, fixture_dir, psleak_binary)
+from psleak_helpers import (EXIT_INTERRUPTED, EXIT_TERMINATED, RUN_LINE, PsleakTestCase,
+                            ScanAssertions, ScanTable, clean_environment, fixture_dir,
+                            psleak_binary)
 
 # About 0.4 s a run on a quick machine, each run longer than the one before, and (with
 # the default --max-growth) done after about 3 s: still running when SIGINT comes.
@@ -56,10 +61,10 @@ class Interrupted:
                 return True
         return self._seen.wait(timeout)
 
-    def interrupt(self):
+    def interrupt(self, signum=signal.SIGINT):
         self.signalled_after = time.monotonic() - self.start
         self.still_running = self.proc.poll() is None
-        self.proc.send_signal(signal.SIGINT)
+        self.proc.send_signal(signum)
 
     def finish(self, timeout=STOP_SECONDS):
         """Waits for psleak to end (killing it if it does not) and returns its exit code."""
@@ -77,7 +82,7 @@ class Interrupted:
         return self.returncode
 
     def describe(self):
-        return (f"\n$ {' '.join(self.argv)}\nSIGINT after {self.signalled_after:.2f} s "
+        return (f"\n$ {' '.join(self.argv)}\nsignal after {self.signalled_after:.2f} s "
                 f"(running: {self.still_running}), ended after {self.stopped_after:.2f} s\n"
                 f"exit code: {self.returncode}\n--- stdout ---\n{self.stdout}"
                 f"--- stderr ---\n{self.stderr}--------------")
@@ -95,21 +100,44 @@ def is_run_line(line):
 
 
 class InterruptTestCase(PsleakTestCase, ScanAssertions):
-    def interrupted(self, args, wait_for=None, wait_seconds=1.5, stop_seconds=STOP_SECONDS):
+    def interrupted(self, args, wait_for=None, wait_seconds=1.5, stop_seconds=STOP_SECONDS,
+                    signum=signal.SIGINT):
         """Starts psleak ARGS, waits until a line satisfies wait_for and then wait_seconds
-        more (or only wait_seconds), sends SIGINT, and waits for psleak to end."""
+        more (or only wait_seconds), sends `signum`, and waits for psleak to end."""
         run = Interrupted(args)
         self.addCleanup(run.close)
         if wait_for is not None:
             self.assertTrue(run.wait_for_line(wait_for, 30), "the awaited line never came")
         time.sleep(wait_seconds)
-        run.interrupt()
+        run.interrupt(signum)
         run.finish(stop_seconds)
         where = run.describe()
-        self.assertTrue(run.still_running, f"psleak ended before SIGINT: too fast a target{where}")
-        self.assertIsNotNone(run.returncode, f"psleak did not stop after SIGINT{where}")
-        self.assertEqual(run.returncode, EXIT_INTERRUPTED, f"wrong exit code{where}")
+        self.assertTrue(run.still_running, f"psleak ended before the signal: too fast a target{where}")
+        self.assertIsNotNone(run.returncode, f"psleak did not stop after the signal{where}")
+        expected = EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
+        self.assertEqual(run.returncode, expected, f"wrong exit code{where}")
         return run, where
+
+    def interrupted_json(self, args, signum=signal.SIGINT):
+        """interrupted() with --json, a second in; returns (run, where, the document)."""
+        run, where = self.interrupted(args + ["--json"], wait_seconds=1.0, signum=signum)
+        try:
+            doc = json.loads(run.stdout)
+        except ValueError as e:
+            self.fail(f"stdout is not one JSON document ({e}){where}")
+        return run, where, doc
+
+    def check_run_json(self, args, signum=signal.SIGINT):
+        """A run stopped by `signum`: one document saying so, nothing on stderr."""
+        run, where, doc = self.interrupted_json(args, signum)
+        kind, code, name = (("terminated", EXIT_TERMINATED, "SIGTERM") if signum == signal.SIGTERM
+                            else ("interrupted", EXIT_INTERRUPTED, "Ctrl-C"))
+        self.assertRunDocument(doc)
+        self.assertFields(doc["verdict"], {"status": "error", "kind": kind, "exit_code": code},
+                          where)
+        self.assertIn(name, doc["verdict"]["message"], where)
+        self.assertEqual(doc["verdict"]["growing"], [], where)
+        self.assertEqual(run.stderr, "", where)
 
 
 class RunInterrupted(InterruptTestCase):
@@ -131,24 +159,11 @@ class RunInterrupted(InterruptTestCase):
     def test_run_isolated(self):
         self.check_text(SLOW_LEAK + ["--isolate"])
 
-    def check_json(self, args):
-        run, where = self.interrupted(args + ["--json"], wait_seconds=1.0)
-        try:
-            doc = json.loads(run.stdout)
-        except ValueError as e:
-            self.fail(f"stdout is not one JSON document ({e}){where}")
-        self.assertRunDocument(doc)
-        self.assertFields(doc["verdict"], {"status": "error", "kind": "interrupted",
-                                           "exit_code": EXIT_INTERRUPTED}, where)
-        self.assertIn("Ctrl-C", doc["verdict"]["message"], where)
-        self.assertEqual(doc["verdict"]["growing"], [], where)
-        self.assertEqual(run.stderr, "", where)
-
     def test_run_json(self):
-        self.check_json(SLOW_LEAK)
+        self.check_run_json(SLOW_LEAK)
 
     def test_run_isolated_json(self):
-        self.check_json(SLOW_LEAK + ["--isolate"])
+        self.check_run_json(SLOW_LEAK + ["--isolate"])
 
 
 # clean_calloc ends in a fraction of a second, leak_malloc_1k (with these settings) takes
@@ -179,17 +194,67 @@ class ScanInterrupted(InterruptTestCase):
         self.assertNotIn("leakfix:leak_realloc", run.stdout + run.stderr, where)
 
     def test_scan_json(self):
-        run, where = self.interrupted(SLOW_SCAN + ["--json"], wait_seconds=1.0)
-        try:
-            doc = json.loads(run.stdout)
-        except ValueError as e:
-            self.fail(f"stdout is not one JSON document ({e}){where}")
+        run, where, doc = self.interrupted_json(SLOW_SCAN)
         self.assertScanDocument(doc, "scan", where)
         self.assertEqual(doc["exit_code"], EXIT_INTERRUPTED, where)
         self.assertTrue(doc["summary"]["interrupted"], where)
         specs = [r["target"]["spec"] for r in doc["results"]]
         self.assertNotIn("leakfix:leak_realloc", specs, where)
         self.assertEqual(doc["results"][-1]["verdict"]["kind"], "interrupted", where)
+
+
+class Terminated(InterruptTestCase, ScanAssertions):
+    """SIGTERM: like Ctrl-C, with its own verdict kind and exit code 143."""
+
+    def test_run_json(self):
+        self.check_run_json(SLOW_LEAK, signal.SIGTERM)
+
+    def test_run_isolated_json(self):
+        self.check_run_json(SLOW_LEAK + ["--isolate"], signal.SIGTERM)
+
+    def test_run_text(self):
+        run, where = self.interrupted(SLOW_LEAK, wait_for=is_run_line, wait_seconds=0,
+                                      signum=signal.SIGTERM)
+        lines = run.stdout.splitlines()
+        self.assertTrue(all(RUN_LINE.match(line) for line in lines[:-1]), where)
+        self.assertRegex(lines[-1], r"^TERMINATED: stopped by SIGTERM", where)
+
+    def check_batch_json(self, args, command):
+        run, where, doc = self.interrupted_json(args, signal.SIGTERM)
+        self.assertScanDocument(doc, command, where)
+        self.assertEqual(doc["exit_code"], EXIT_TERMINATED, where)
+        self.assertTrue(doc["summary"]["interrupted"], where)
+        self.assertEqual(doc["results"][-1]["verdict"]["kind"], "terminated", where)
+
+    def test_scan_json(self):
+        self.check_batch_json(SLOW_SCAN, "scan")
+
+    def test_targets_json(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+            f.write("leakfix:clean_calloc\nleakfix:leak_malloc_1k\nleakfix:leak_realloc\n")
+        self.addCleanup(os.unlink, f.name)
+        self.check_batch_json(["run", "--targets", f.name, "--no-hooks", "--calls", "200000"],
+                              "run")
+
+
+# A slow leak whose setup puts its own handler in place of psleak's for SIGINT.
+REPLACED = ["run", "-s", "import signal, time, leakfix; signal.signal(signal.SIGINT, signal.SIG_IGN)",
+            "-e", "time.sleep(0.002); leakfix.leak_malloc_1k()", "--no-hooks"]
+
+
+class ReplacedHandler(InterruptTestCase):
+    def test_handler_put_back_and_said(self):
+        run, where, doc = self.interrupted_json(REPLACED)
+        self.assertEqual(doc["verdict"]["kind"], "interrupted", where)
+        self.assertIn("replaced psleak's SIGINT handler", run.stderr, where)
+
+    def test_keyboard_interrupt_from_the_target_is_an_interrupt(self):
+        # The target's own handler raises KeyboardInterrupt inside its code.
+        args = ["run", "-s", "import signal, time, leakfix",
+                "-e", "signal.signal(signal.SIGINT, signal.default_int_handler); "
+                      "time.sleep(0.002); leakfix.leak_malloc_1k()", "--no-hooks"]
+        run, where, doc = self.interrupted_json(args)
+        self.assertEqual(doc["verdict"]["kind"], "interrupted", where)
 
 
 class HungTargetInterrupted(InterruptTestCase):

@@ -24,13 +24,13 @@ HIGHLIGHT = "#d62728"  # lib/report/svg_plot.cpp: the leak colour, used for noth
 SCAN = ["scan", "psleak_no_such_module", "leakfix",
         "--include", "leak_malloc_1k", "--include", "clean_malloc_1k",
         "--include", "crash_segfault", "--include", "crash_on_call"]
-# (classname, name, outcome) of each testcase, in order: the results, then the skipped.
+# (classname, name, outcome) of each testcase, in order: the results checked. The
+# callable the scan skipped is a testcase only with --junit-skipped.
 SCAN_TESTCASES = [
     ("psleak.psleak_no_such_module", "psleak_no_such_module", "error"),
     ("psleak.leakfix", "leakfix:clean_malloc_1k", None),
     ("psleak.leakfix", "leakfix:crash_segfault", "error"),
     ("psleak.leakfix", "leakfix:leak_malloc_1k", "failure"),
-    ("psleak.leakfix", "leakfix:crash_on_call", "skipped"),
 ]
 
 
@@ -171,16 +171,19 @@ class ScanReports(ReportFilesTestCase):
             found[0] = ("psleak.psleak_no_such_module",) + found[0][1:]
         self.assertEqual(found, SCAN_TESTCASES)
         # The counts are the results': a failure per leak, an error per error (crash or
-        # not importable), a skipped per callable the scan could not call.
+        # not importable); the callables the scan could not call are not tests, only a
+        # property counting them.
         summary = doc["summary"]
         self.assertEqual(
             {k: count(self, root, k) for k in ("tests", "failures", "errors", "skipped")},
-            {"tests": summary["targets"] + summary["skipped"], "failures": summary["leak"],
-             "errors": summary["error"], "skipped": summary["skipped"]})
-        names = [r["target"]["spec"] for r in doc["results"]] + [s["target"] for s in doc["skipped"]]
+            {"tests": summary["targets"], "failures": summary["leak"],
+             "errors": summary["error"], "skipped": 0})
+        names = [r["target"]["spec"] for r in doc["results"]]
         self.assertEqual([n for _, n, _ in cases], names)
         properties = {p.get("name"): p.get("value")
                       for p in root.find("testsuite/properties")}
+        self.assertEqual(properties.get("psleak.skipped_callables"), str(summary["skipped"]))
+        self.assertEqual(summary["skipped"], 1)
         self.assertEqual(properties.get("psleak.command"), "scan")
         self.assertEqual(properties.get("platform.system"), "Linux")
         self.assertEqual(properties.get("python.version"), doc["results"][1]["interpreter"]["version"])
@@ -208,14 +211,20 @@ class ScanReports(ReportFilesTestCase):
         self.assertEqual(missing.get("type"), "target")
         self.assertIn("ModuleNotFoundError", missing.get("message"))
 
-        self.assertEqual(outcomes["leakfix:crash_on_call"].get("message"), "needs arguments (n)")
+        self.assertNotIn("leakfix:crash_on_call", outcomes)
         self.assertIsNone(outcomes["leakfix:clean_malloc_1k"])
 
     def test_svg(self):
         root, text, texts = self.check_svg(self.svg)
-        for spec in ("leakfix:leak_malloc_1k", "leakfix:clean_malloc_1k",
-                     "leakfix:crash_segfault", "psleak_no_such_module"):
-            self.assertTrue(any(spec in t for t in texts), f"no section titled {spec}: {texts}")
+        for spec in ("leakfix:leak_malloc_1k", "leakfix:crash_segfault", "psleak_no_such_module"):
+            self.assertIn(spec, texts, f"no section titled {spec}: {texts}")
+        # The clean target is named in the row of clean targets, without a section (whose
+        # verdict line would say "OK: ...").
+        self.assertFalse([t for t in texts if t.startswith("OK:")], texts)
+        self.assertEqual(texts.count("leakfix:clean_malloc_1k"), 1, texts)
+        self.assertIn("1 clean target (no leak; runs not plotted)", texts)
+        self.assertIn("leakfix:clean_malloc_1k", texts[texts.index(
+            "1 clean target (no leak; runs not plotted)") + 1])
         self.assertGreater(len(root.findall(f".//{SVG_NS}polyline")), 0)
         self.assertIn(HIGHLIGHT, text, "a leak is drawn in red")
         self.assertIn("no runs", texts, "the targets that never ran say so")
@@ -226,6 +235,45 @@ class ScanReports(ReportFilesTestCase):
         if pixels is not None:
             self.assertGreater(len(set(pixels)), 8, "the image is (nearly) blank")
             self.assertTrue(any(is_red(p) for p in pixels), "the leak's red does not show")
+
+
+class ScanReportOptions(ReportFilesTestCase):
+    def test_junit_skipped_adds_the_skipped_callables(self):
+        junit = self.path("scan.xml")
+        result = self.psleak("scan", "leakfix", "--include", "clean_malloc_1k",
+                             "--include", "crash_on_call", "--junit", junit, "--junit-skipped")
+        self.assertExitCode(result, EXIT_CLEAN)
+        root, cases = self.check_junit(junit, "psleak scan")
+        self.assertEqual([(c, n, o.tag if o is not None else None) for c, n, o in cases],
+                         [("psleak.leakfix", "leakfix:clean_malloc_1k", None),
+                          ("psleak.leakfix", "leakfix:crash_on_call", "skipped")])
+        self.assertEqual(cases[1][2].get("message"), "needs arguments (n)")
+        self.assertEqual((count(self, root, "tests"), count(self, root, "skipped")), (2, 1))
+
+    def test_plot_of_clean_targets_is_one_compact_row(self):
+        # Fourteen clean functions of the standard library: one row naming them, not
+        # fourteen sections of flat panels.
+        svg = self.path("clean.svg")
+        result = self.psleak("scan", "time", "math", "--include", "time:*", "--include", "gcd",
+                             "--include", "lcm", "--exclude", "*_ns", "--checks", "memory",
+                             "--plot", svg, "--json")
+        self.assertExitCode(result, EXIT_CLEAN)
+        doc = self.assertOneJsonDocument(result)
+        clean = [r["target"]["spec"] for r in doc["results"]]
+        self.assertGreaterEqual(len(clean), 8, result.describe())
+        root, _, texts = self.check_svg(svg)
+        heading = f"{len(clean)} clean targets (no leak; runs not plotted)"
+        self.assertIn(heading, texts)
+        names = " ".join(texts[texts.index(heading) + 1:])
+        for spec in clean:
+            self.assertIn(spec, names)
+        self.assertEqual(root.findall(f".//{SVG_NS}polyline"), [])
+        self.assertLess(float(root.get("height")), 250)
+        data = self.render(svg)
+        pixels = png_rgb_pixels(data)
+        if pixels is not None:
+            self.assertGreater(len(set(pixels)), 8, "the image is (nearly) blank")
+            self.assertFalse(any(is_red(p) for p in pixels))
 
 
 class RunReports(ReportFilesTestCase):

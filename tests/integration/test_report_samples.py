@@ -45,7 +45,7 @@ CRASH_MESSAGE = "the target died of SIGSEGV in run 3: bad <tag> & \"quoted\" 'si
 
 # Polylines (one per measured metric) and whether red must show, per SVG sample.
 SVG_SAMPLES = {
-    "scan.svg": (16, True),
+    "scan.svg": (13, True),  # the clean target folded into the row of clean targets
     "leak.svg": (8, True),
     "clean.svg": (3, False),
     "single-run.svg": (3, False),
@@ -281,8 +281,10 @@ class SvgDocuments(unittest.TestCase):
     def test_scan_sections_and_escaping(self):
         root = ET.parse(sample("scan.svg")).getroot()
         texts = ["".join(t.itertext()) for t in root.iter(SVG_NS + "text")]
-        for title in ("leakfix:leak_bytes", "leakfix:no_leak", "crashfix:segv", "nosuchmodule:f"):
+        for title in ("leakfix:leak_bytes", "crashfix:segv", "nosuchmodule:f"):
             self.assertIn(title, texts)
+        self.assertIn("1 clean target (no leak; runs not plotted)", texts)
+        self.assertIn("leakfix:no_leak", texts)  # its name, alone on the row's line
         self.assertIn("ERROR: " + CRASH_MESSAGE, texts)
         self.assertIn("no runs", texts)
 

@@ -4,6 +4,11 @@ A C fixture's leak is traced to its function and file:line (the fixture is built
 -g); a pure-Python leak to its Python frames, innermost first. The native unwinder is
 libunwind where libunwind.so.8 loads and glibc's backtrace() with PSLEAK_UNWINDER=backtrace;
 both find the same site. Text output shows the same frames.
+
+A fixture without debug info and stripped to its exported symbols (nodebugfix) shows how
+frames are named without debug info: an exported function by its own name, a static one
+not by the nearest exported symbol (some other function) but folded, "2 frames in
+nodebugfix...so (no debug info)", and marked "nearest_symbol" in the JSON.
 """
 
 import ctypes
@@ -13,6 +18,7 @@ import unittest
 from psleak_helpers import EXIT_LEAK, PsleakTestCase, fixture_dir
 
 TRACE = ["--checks", "memory", "--trace", "--calls", "200"]
+NAME_SOURCES = ("debug_info", "symbol", "nearest_symbol", "unknown")
 
 
 def source_line(file_name, text):
@@ -53,6 +59,7 @@ class TraceTest(PsleakTestCase):
         functions = [frame["function"] for frame in top["frames"]]
         self.assertIn("leak_malloc_1k", functions, where)
         frame = top["frames"][functions.index("leak_malloc_1k")]
+        self.assertEqual(frame["name_source"], "debug_info", where)
         self.assertTrue(frame["file"].endswith("leakfix.c"), where)
         self.assertEqual(frame["line"], source_line("leakfix.c", "return malloc_n(1024, 1);"), where)
         # psleak's own frames (hooks, unwinder, call loop) and what lies outside them are
@@ -62,8 +69,20 @@ class TraceTest(PsleakTestCase):
         # Called straight from psleak's C++ loop: no Python frame between.
         self.assertEqual(top["python_frames"], [], where)
 
+    def assertNameSources(self, trace):
+        """Every native frame says how its name was found; a frame with file:line came
+        from debug info, one without did not."""
+        for site in trace["sites"]:
+            for frame in site["frames"]:
+                self.assertEqual(list(frame), ["function", "object", "file", "line", "name_source"], frame)
+                self.assertIn(frame["name_source"], NAME_SOURCES, frame)
+                self.assertEqual(frame["name_source"] == "debug_info", frame["line"] is not None, frame)
+            for frame in site["python_frames"]:
+                self.assertNotIn("name_source", frame)
+
     def test_c_leak_is_traced_to_its_function_and_line(self):
         trace = self.trace("leakfix:leak_malloc_1k")
+        self.assertNameSources(trace)
         self.assertEqual(trace["unwinder"], "libunwind" if libunwind_loads() else "backtrace")
         self.assertNativeSite(trace)
 
@@ -71,6 +90,55 @@ class TraceTest(PsleakTestCase):
         trace = self.trace("leakfix:leak_malloc_1k", env={"PSLEAK_UNWINDER": "backtrace"})
         self.assertEqual(trace["unwinder"], "backtrace")
         self.assertNativeSite(trace)
+
+    def nodebug_site(self, target):
+        """The top site of a nodebugfix target's trace (one block per call) and its frames
+        in the fixture, which must include the innermost frame."""
+        trace = self.trace(target)
+        self.assertNameSources(trace)
+        top = trace["sites"][0]
+        self.assertEqual(top["count"], 200, top)
+        frames = [f for f in top["frames"] if os.path.basename(f["object"]).startswith("nodebugfix.")]
+        self.assertTrue(frames, f"no frame in nodebugfix: {top}")
+        self.assertIs(top["frames"][0], frames[0], f"the innermost frame is not the fixture's: {top}")
+        return top, frames
+
+    def test_exported_function_without_debug_info_keeps_its_name(self):
+        top, frames = self.nodebug_site("nodebugfix:leak_exported")
+        # Its own exported symbol holds the address: the name is exact, without file:line.
+        self.assertEqual(frames[0]["function"], "nodebugfix_exported_alloc", top)
+        self.assertEqual((frames[0]["name_source"], frames[0]["file"]), ("symbol", None), top)
+        # Its static caller has no symbol of its own.
+        self.assertEqual(len(frames), 2, top)
+        self.assertIn(frames[1]["name_source"], ("nearest_symbol", "unknown"), top)
+
+    def test_static_function_without_debug_info_is_not_named_after_a_neighbour(self):
+        top, frames = self.nodebug_site("nodebugfix:leak_hidden")
+        # hidden_alloc and leak_hidden: static, after the exported function in the object,
+        # whose name is the nearest symbol before them and is not theirs.
+        self.assertEqual(len(frames), 2, top)
+        for frame in frames:
+            self.assertIn(frame["name_source"], ("nearest_symbol", "unknown"), top)
+            self.assertIsNone(frame["file"], top)
+
+    def test_text_folds_frames_without_debug_info(self):
+        result = self.psleak("run", "nodebugfix:leak_hidden", *TRACE, "--trace-top", "1")
+        self.assertExitCode(result, EXIT_LEAK)
+        where = result.describe()
+        stack = result.stdout.split("call stack:\n", 1)[1].split("LEAK:", 1)[0]
+        self.assertRegex(stack, r"^  #1 200 blocks", where)
+        # The two static frames are one line, named by their object, not by a function.
+        self.assertRegex(stack, r"\n      2 frames in nodebugfix\.\S+\.so \(no debug info\)\n", where)
+        self.assertNotIn("nodebugfix_exported_alloc", stack, where)
+        self.assertNotIn("??", stack, where)
+        # Frames with file:line stay as they are.
+        result = self.psleak("run", "nodebugfix:leak_exported", *TRACE, "--trace-top", "1")
+        self.assertRegex(result.stdout, r"\n      nodebugfix_exported_alloc \(nodebugfix\.\S+\.so\)\n"
+                                        r"      1 frame in nodebugfix\.\S+\.so \(no debug info\)\n",
+                         result.describe())
+        result = self.psleak("run", "leakfix:leak_malloc_1k", *TRACE, "--trace-top", "1")
+        self.assertRegex(result.stdout, r"\n      leak_malloc_1k at \S*leakfix\.c:\d+ \(leakfix\.",
+                         result.describe())
 
     def python_site(self, trace, function):
         """The site holding the most blocks with `function` as its innermost Python frame

@@ -58,6 +58,15 @@ def exception_name(traceback_text):
     return None
 
 
+def class_and_test(test, where):
+    """"Class.test" from the parts of unittest's "test (where)": `where` is
+    "module.Class.test" from Python 3.11, "module.Class" before."""
+    parts = where.split(".")
+    if parts[-1] != test:
+        parts.append(test)
+    return ".".join(parts[-2:])
+
+
 def parse_unittest(output):
     """{Class.test: (status, exception name)} from unittest's verbose output."""
     results = {}
@@ -65,7 +74,7 @@ def parse_unittest(output):
     for line in output.splitlines():
         match = re.match(r"^(test\w*) \(([\w.]+)\)", line)
         if match:
-            current = ".".join(match.group(2).split(".")[-2:])
+            current = class_and_test(match.group(1), match.group(2))
         if current and " ... " in line:
             status = line.rsplit(" ... ", 1)[1].strip()
             results[current] = (status, None)
@@ -73,9 +82,19 @@ def parse_unittest(output):
     for block in re.split(r"^={50,}$", output, flags=re.M):
         match = re.match(r"\s*(FAIL|ERROR): (test\w*) \(([\w.]+)\)", block)
         if match:
-            name = ".".join(match.group(3).split(".")[-2:])
+            name = class_and_test(match.group(2), match.group(3))
             results[name] = (match.group(1), exception_name(block))
     return results
+
+
+def skip_without_pytest():
+    """Skips (unittest.SkipTest) when the Python psleak embeds cannot import pytest: a
+    development machine may build psleak against a Python that has none."""
+    code, output = run(["python", "-c", "import pytest"], timeout=120)
+    if code != 0:
+        last = (output.strip().splitlines() or ["no output"])[-1]
+        raise unittest.SkipTest("pytest is not installed for the Python psleak embeds "
+                                "(`psleak python -c 'import pytest'`: %s)" % last)
 
 
 def parse_junit(path):

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import unittest
 
-from suite_runs import parse_junit, parse_unittest, run
+from suite_runs import parse_junit, parse_unittest, run, skip_without_pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SUITE = os.path.join(HERE, "sample_suite", "test_memleaks.py")
@@ -123,6 +123,7 @@ class SampleSuiteUnderPytest(SampleSuiteChecks, unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        skip_without_pytest()
         folder = tempfile.mkdtemp(prefix="psleak-pytest-")
         try:
             junit = os.path.join(folder, "junit.xml")

@@ -135,8 +135,8 @@ inline ScanReport scan() {
   scan.command = "scan";
   scan.modules = {"leakfix", "crashfix", "nosuchmodule"};
   scan.results = {memoryLeak(), clean(), fdLeak(), crash(), targetError()};
-  scan.skipped = {{"leakfix:Holder", "class"},
-                  {"leakfix:leak_n", "needs arguments (n, <size>=0) & more"}};
+  scan.skipped = {{"leakfix:Holder", "class", "class"},
+                  {"leakfix:leak_n", "needs arguments (n, <size>=0) & more", "arguments"}};
   scan.durationSeconds = 3.5;
   return scan;
 }
@@ -152,8 +152,8 @@ inline TraceReport trace() {
   TraceSite site;
   site.count = 100;
   site.bytes = 102400;
-  site.frames = {{"leak_malloc_1k", "/x/leakfix.so", "leakfix.c", 71},
-                 {"PyObject_Vectorcall", "/usr/lib/libpython3.11.so.1.0", "", 0}};
+  site.frames = {{"leak_malloc_1k", "/x/leakfix.so", "leakfix.c", 71, FrameNaming::DebugInfo},
+                 {"PyObject_Vectorcall", "/usr/lib/libpython3.11.so.1.0", "", 0, FrameNaming::Symbol}};
   site.pythonFrames = {{"_grow_deeper", "", "/x/leakfix_py.py", 66},
                        {"leak_nested", "", "/x/leakfix_py.py", 71}};
   report.sites.push_back(site);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "report/report.h"
@@ -184,18 +185,143 @@ TEST(FormatTrace, NativeFramesThenPythonFramesInnermostFirst) {
             "      py leak_nested at /x/leakfix_py.py:71\n");
 }
 
-TEST(FormatTrace, LongStacksAreCutAtMaxFrames) {
+// One traced call, one 16-byte block, from a stack of these frames.
+TraceReport oneSite(std::vector<TraceFrame> frames, std::vector<TraceFrame> pythonFrames = {}) {
   TraceReport trace;
   trace.calls = 1;
   TraceSite site;
   site.count = 1;
   site.bytes = 16;
-  site.frames.assign(5, TraceFrame{"f", "/lib/a.so", "", 0});
-  site.pythonFrames.assign(4, TraceFrame{"g", "", "m.py", 3});
+  site.frames = std::move(frames);
+  site.pythonFrames = std::move(pythonFrames);
   trace.sites.push_back(site);
+  return trace;
+}
+
+TEST(FormatTrace, LongStacksAreCutAtMaxFrames) {
+  const TraceReport trace =
+      oneSite(std::vector<TraceFrame>(5, TraceFrame{"f", "/lib/a.so", "", 0, FrameNaming::Symbol}),
+              std::vector<TraceFrame>(4, TraceFrame{"g", "", "m.py", 3}));
   const std::string text = formatTrace(trace, true, 2);
   EXPECT_NE(text.find("      ... 3 more frames\n"), std::string::npos) << text;
   EXPECT_NE(text.find("      ... 2 more Python frames\n"), std::string::npos) << text;
+}
+
+// A frame named after the nearest exported symbol (no debug info) names another function:
+// a run of them in one object is one line saying how many; exact frames stay as they are.
+TEST(FormatTrace, FramesWithoutDebugInfoAreFoldedByObject) {
+  TraceReport trace;
+  trace.calls = 10;
+  TraceSite site;
+  site.count = 10;
+  site.bytes = 1024;
+  const std::string python = "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0";
+  site.frames = {
+      {"leak_malloc_1k", "/x/leakfix.so", "leakfix.c", 71, FrameNaming::DebugInfo},
+      {"ffi_prep_go_closure", "/lib/libffi.so.8", "", 0, FrameNaming::NearestSymbol},
+      {"PyCFunction_GetFlags", python, "", 0, FrameNaming::NearestSymbol},
+      {"_PyUnicode_EncodeUTF7", python, "", 0, FrameNaming::NearestSymbol},
+      {"??", python, "", 0, FrameNaming::Unknown},
+      {"PyObject_Vectorcall", python, "", 0, FrameNaming::Symbol},
+      {"_PyEval_EvalFrameDefault", python, "", 0, FrameNaming::NearestSymbol},
+      {"??", "", "", 0, FrameNaming::Unknown},
+      {"??", "", "", 0, FrameNaming::Unknown},
+  };
+  trace.sites.push_back(site);
+  const std::string text = formatTrace(trace, false);
+  EXPECT_EQ(text,
+            "Allocations still live after 10 traced calls: 0 blocks, 0 B; top 1 call stack:\n"
+            "  #1 10 blocks, 1.0 KiB (1.00 blocks/call)\n"
+            "      leak_malloc_1k at leakfix.c:71 (leakfix.so)\n"
+            "      1 frame in libffi.so.8 (no debug info)\n"
+            "      3 frames in libpython3.11.so.1.0 (no debug info)\n"
+            "      PyObject_Vectorcall (libpython3.11.so.1.0)\n"
+            "      1 frame in libpython3.11.so.1.0 (no debug info)\n"
+            "      2 frames in an unknown object (no debug info)\n");
+  for (const char* wrong : {"ffi_prep_go_closure", "PyCFunction_GetFlags", "_PyUnicode_EncodeUTF7",
+                            "_PyEval_EvalFrameDefault", "??"}) {
+    EXPECT_EQ(text.find(wrong), std::string::npos) << wrong;
+  }
+}
+
+TEST(FormatTrace, FoldedLinesCountOnceAgainstMaxFramesAndTheRestCountsFrames) {
+  std::vector<TraceFrame> frames(4, TraceFrame{"near", "/lib/a.so", "", 0, FrameNaming::NearestSymbol});
+  for (const char* name : {"exact", "exact2", "exact3"}) {
+    frames.push_back({name, "/lib/b.so", "", 0, FrameNaming::Symbol});
+  }
+  const TraceReport trace = oneSite(frames);
+  const std::string text = formatTrace(trace, true, 2);
+  EXPECT_NE(text.find("      4 frames in a.so (no debug info)\n      exact (b.so)\n"
+                      "      ... 2 more frames\n"),
+            std::string::npos)
+      << text;
+}
+
+}  // namespace
+}  // namespace psleak
+
+namespace psleak {
+namespace {
+
+TEST(FormatScanTable, SkippedCallablesAreOneLineUnlessListed) {
+  const ScanReport scan = samples::scan();  // 2 skipped: a class, one needing arguments
+  const std::string counted = formatScanTable(scan, TextOptions{});
+  EXPECT_NE(counted.find("\n2 callables skipped (1 class, 1 needs arguments): --show-skipped lists "
+                         "them\n5 targets: "),
+            std::string::npos)
+      << counted;
+  EXPECT_EQ(counted.find("Skipped:"), std::string::npos);
+  EXPECT_EQ(counted.find("leakfix:Holder"), std::string::npos);
+
+  const std::string listed = formatScanTable(scan, TextOptions{false, /*listSkipped=*/true});
+  EXPECT_NE(listed.find("\nSkipped:\n  leakfix:Holder                         class\n"
+                        "  leakfix:leak_n                         needs arguments (n, <size>=0) & "
+                        "more\n5 targets: "),
+            std::string::npos)
+      << listed;
+  EXPECT_EQ(listed.find("callables skipped"), std::string::npos);
+}
+
+TEST(FormatSkipped, CountsByKindMostFrequentFirst) {
+  std::vector<SkippedCallable> skipped = {
+      {"m:A", "class (scan calls functions only)", "class"},
+      {"m:f", "needs arguments (x)", "arguments"},
+      {"m:g", "needs arguments (y)", "arguments"},
+      {"m:h", "signature unknown (cannot tell whether it needs arguments)", "signature_unknown"},
+      {"m:j", "imported from os", "imported"},
+      {"m:k", "callable partial object, not a function", "not_function"},
+      {"m:l", "getting it raised AttributeError", "raised"},
+      {"m:B", "class (scan calls functions only)", "class"},
+      {"m:C", "class (scan calls functions only)", "class"},
+      {"m:z", "something new", ""},
+  };
+  EXPECT_EQ(formatSkipped(skipped, TextOptions{}),
+            "10 callables skipped (3 classes, 2 need arguments, 1 with no known signature, 1 "
+            "imported from other modules, 1 not a function, 1 raised when looked up, 1 other): "
+            "--show-skipped lists them\n");
+  EXPECT_EQ(formatSkipped({skipped[1]}, TextOptions{}),
+            "1 callable skipped (1 needs arguments): --show-skipped lists them\n");
+  EXPECT_EQ(formatSkipped({}, TextOptions{}), "");
+  EXPECT_EQ(formatSkipped({}, TextOptions{false, true}), "");
+}
+
+TEST(FormatScanListing, OneTargetPerLine) {
+  ScanListing listing;
+  listing.targets = {"zlib:compressobj", "time:monotonic"};
+  listing.skipped = {{"zlib:crc32", "needs arguments (data)", "arguments"}};
+  EXPECT_EQ(formatScanListing(listing), "zlib:compressobj\ntime:monotonic\n");
+  EXPECT_EQ(formatScanListing(ScanListing{}), "");
+}
+
+TEST(ScanListing, ExitCode) {
+  ScanListing listing;
+  EXPECT_EQ(listing.exitCode(), 2);  // nothing to check
+  listing.targets = {"m:f"};
+  EXPECT_EQ(listing.exitCode(), 0);
+  listing.moduleErrors.push_back(samples::targetError());
+  EXPECT_EQ(listing.exitCode(), 3);
+  listing.interrupted = true;
+  EXPECT_EQ(listing.exitCode(), 130);
 }
 
 }  // namespace

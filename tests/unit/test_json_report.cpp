@@ -65,7 +65,7 @@ TEST(JsonReport, TopLevelFieldsInOrder) {
   EXPECT_EQ(keys, (std::vector<std::string>{"schema_version", "psleak_version", "command",
                                             "target", "interpreter", "platform", "settings",
                                             "runs", "findings", "trace", "verdict",
-                                            "duration_seconds"}));
+                                            "calls_made", "duration_seconds"}));
 }
 
 TEST(JsonReport, DescribesTargetInterpreterPlatform) {
@@ -217,6 +217,8 @@ TEST(JsonReport, TraceSitesCarryNativeAndPythonFrames) {
   EXPECT_EQ(site.at("frames").at(0).at("function"), "leak_malloc_1k");
   EXPECT_EQ(site.at("frames").at(0).at("line"), 71);
   EXPECT_TRUE(site.at("frames").at(1).at("file").is_null());
+  EXPECT_EQ(site.at("frames").at(0).at("name_source"), "debug_info");
+  EXPECT_EQ(site.at("frames").at(1).at("name_source"), "symbol");
   EXPECT_EQ(site.at("python_frames"),
             json::parse(R"([{"function": "_grow_deeper", "file": "/x/leakfix_py.py", "line": 66},
                             {"function": "leak_nested", "file": "/x/leakfix_py.py", "line": 71}])"));
@@ -236,6 +238,15 @@ TEST(JsonReport, TraceReadsBackWhatItWrote) {
   EXPECT_EQ(site.pythonFrames[1].line, 71);
   EXPECT_EQ(site.frames[0].file, "leakfix.c");
   EXPECT_EQ(toJson(back).dump(), toJson(report).dump());
+}
+
+TEST(JsonReport, CallsMadeReadsBackAndIsNullWhenNotKnown) {
+  Report report = leakReport();
+  EXPECT_TRUE(toJson(report).at("calls_made").is_null());
+  EXPECT_FALSE(reportFromJson(toJson(report)).callsMade.has_value());
+  report.callsMade = 911;
+  EXPECT_EQ(toJson(report).at("calls_made"), 911);
+  EXPECT_EQ(reportFromJson(toJson(report)).callsMade, std::optional<std::int64_t>(911));
 }
 
 // Bytes that are not UTF-8, in every kind of text a report carries: a --targets line, an
@@ -288,10 +299,47 @@ TEST(JsonText, AScanOfBadBytesIsWrittenToo) {
   scan.command = "scan";
   scan.modules = {"mod\xFF"};
   scan.results = {reportWithBadBytes()};
-  scan.skipped = {{"mod\xFF:g", "needs arguments (\xFE)"}};
+  scan.skipped = {{"mod\xFF:g", "needs arguments (\xFE)", "arguments"}};
   const json doc = json::parse(jsonText(toJson(scan)));
   EXPECT_EQ(doc["modules"][0], "mod\xEF\xBF\xBD");
   EXPECT_EQ(doc["skipped"][0]["reason"], "needs arguments (\xEF\xBF\xBD)");
+}
+
+TEST(JsonScan, SkippedCallablesSayTheKindOfReason) {
+  const json doc = json::parse(jsonText(toJson(samples::scan())));
+  EXPECT_EQ(doc["skipped"], json::parse(R"([
+      {"target": "leakfix:Holder", "reason": "class", "kind": "class"},
+      {"target": "leakfix:leak_n", "reason": "needs arguments (n, <size>=0) & more", "kind": "arguments"}])"));
+  ScanReport unknown;
+  unknown.skipped = {{"m:f", "why", ""}};
+  EXPECT_TRUE(toJson(unknown)["skipped"][0]["kind"].is_null());
+}
+
+TEST(JsonScanListing, TheDocumentOfScanList) {
+  ScanListing listing;
+  listing.modules = {"zlib", "nosuchmodule"};
+  listing.targets = {"zlib:compressobj", "zlib:decompressobj"};
+  listing.skipped = {{"zlib:crc32", "needs arguments (data)", "arguments"}};
+  Report error = samples::targetError("nosuchmodule");
+  listing.moduleErrors = {error};
+  const nlohmann::ordered_json ordered = toJson(listing);
+  std::vector<std::string> keys;
+  for (const auto& item : ordered.items()) keys.push_back(item.key());
+  const json doc = json::parse(jsonText(ordered));
+  EXPECT_EQ(keys, (std::vector<std::string>{"schema_version", "psleak_version", "command", "list",
+                                            "modules", "targets", "skipped", "errors",
+                                            "interrupted", "exit_code"}));
+  EXPECT_EQ(doc["command"], "scan");
+  EXPECT_EQ(doc["list"], true);
+  EXPECT_EQ(doc["targets"], json::parse(R"(["zlib:compressobj", "zlib:decompressobj"])"));
+  EXPECT_EQ(doc["skipped"][0]["kind"], "arguments");
+  EXPECT_EQ(doc["errors"][0]["module"], "nosuchmodule");
+  EXPECT_EQ(doc["errors"][0]["message"], error.verdict.message);
+  EXPECT_EQ(doc["errors"][0]["details"], error.verdict.details);
+  EXPECT_EQ(doc["exit_code"], 3);
+  listing.moduleErrors.clear();
+  EXPECT_TRUE(toJson(listing)["errors"].empty());
+  EXPECT_EQ(toJson(listing)["exit_code"], 0);
 }
 
 TEST(JsonReport, SettingsSayWhetherTheHooksCountedAndWhyNot) {
@@ -311,6 +359,36 @@ TEST(JsonReport, SettingsSayWhetherTheHooksCountedAndWhyNot) {
   nlohmann::ordered_json older = toJson(report);
   older["settings"].erase("hooks");
   EXPECT_EQ(reportFromJson(older).settings->hooks.problem, "");
+}
+
+TEST(JsonReport, FrameNameSourceIsAnAddedFieldThatReadsBack) {
+  Report report = leakReport();
+  report.trace = samples::trace();
+  report.trace->sites[0].frames.push_back(
+      {"PyCFunction_GetFlags", "/usr/lib/libpython3.11.so.1.0", "", 0, FrameNaming::NearestSymbol});
+  report.trace->sites[0].frames.push_back({"??", "", "", 0, FrameNaming::Unknown});
+  const nlohmann::ordered_json document = toJson(report);
+  const nlohmann::ordered_json& frames = document.at("trace").at("sites").at(0).at("frames");
+  // The fields of before, in their order, then name_source.
+  std::vector<std::string> keys;
+  for (const auto& item : frames.at(2).items()) keys.push_back(item.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"function", "object", "file", "line", "name_source"}));
+  EXPECT_EQ(frames.at(2).at("function"), "PyCFunction_GetFlags");
+  EXPECT_EQ(frames.at(2).at("name_source"), "nearest_symbol");
+  EXPECT_EQ(frames.at(3).at("name_source"), "unknown");
+  const Report back = reportFromJson(document);
+  EXPECT_EQ(back.trace->sites[0].frames[2].naming, FrameNaming::NearestSymbol);
+  EXPECT_EQ(back.trace->sites[0].frames[3].naming, FrameNaming::Unknown);
+  EXPECT_EQ(toJson(back).dump(), document.dump());
+
+  // A document from before name_source: a frame with file:line came from debug info, one
+  // without is shown by its name as it was.
+  nlohmann::ordered_json older = document;
+  for (auto& frame : older["trace"]["sites"][0]["frames"]) frame.erase("name_source");
+  const std::vector<TraceFrame> olderFrames = reportFromJson(older).trace->sites[0].frames;
+  EXPECT_EQ(olderFrames[0].naming, FrameNaming::DebugInfo);
+  EXPECT_EQ(olderFrames[1].naming, FrameNaming::Symbol);
+  EXPECT_TRUE(olderFrames[2].hasExactName());
 }
 
 TEST(JsonReport, TraceWithoutPythonFramesReadsBack) {

@@ -54,8 +54,11 @@ TEST(JUnitReport, StartsWithDeclarationAndTestsuites) {
   EXPECT_EQ(xml.back(), '\n');
 }
 
+// --junit-skipped: each callable the scan skipped is a skipped testcase.
+const TextOptions kListSkipped{false, true};
+
 TEST(JUnitReport, CountsInBothSuiteElements) {
-  const std::string xml = toJUnitXml(samples::scan());
+  const std::string xml = toJUnitXml(samples::scan(), kListSkipped);
   for (const std::string tag : {"testsuites", "testsuite"}) {
     EXPECT_EQ(attribute(xml, tag, "tests"), "7") << tag;     // 5 results + 2 skipped
     EXPECT_EQ(attribute(xml, tag, "failures"), "2") << tag;  // memory leak, fd leak
@@ -72,8 +75,29 @@ TEST(JUnitReport, TimeIsTheSumWhenTheScanDidNotMeasureIt) {
             "1.750");  // .75 + .25 + .25 + .5 + 0
 }
 
-TEST(JUnitReport, OneTestcasePerResultThenSkipped) {
+TEST(JUnitReport, ByDefaultOnlyTheTargetsCheckedAreTestcases) {
   const std::string xml = toJUnitXml(samples::scan());
+  EXPECT_EQ(testcaseNames(xml),
+            (std::vector<std::string>{"leakfix:leak_bytes", "leakfix:no_leak", "leakfix:leak_fd",
+                                      "crashfix:segv", "nosuchmodule:f"}));
+  EXPECT_EQ(samples::count(xml, "<skipped "), 0u);
+  for (const std::string tag : {"testsuites", "testsuite"}) {
+    EXPECT_EQ(attribute(xml, tag, "tests"), "5") << tag;
+    EXPECT_EQ(attribute(xml, tag, "failures"), "2") << tag;
+    EXPECT_EQ(attribute(xml, tag, "errors"), "2") << tag;
+    EXPECT_EQ(attribute(xml, tag, "skipped"), "0") << tag;
+  }
+  // How many the scan skipped is still said, as a property.
+  EXPECT_NE(xml.find("<property name=\"psleak.skipped_callables\" value=\"2\"/>"),
+            std::string::npos)
+      << xml;
+  EXPECT_NE(toJUnitXml(samples::scan(), kListSkipped)
+                .find("<property name=\"psleak.skipped_callables\" value=\"2\"/>"),
+            std::string::npos);
+}
+
+TEST(JUnitReport, OneTestcasePerResultThenSkipped) {
+  const std::string xml = toJUnitXml(samples::scan(), kListSkipped);
   EXPECT_EQ(testcaseNames(xml),
             (std::vector<std::string>{"leakfix:leak_bytes", "leakfix:no_leak", "leakfix:leak_fd",
                                       "crashfix:segv", "nosuchmodule:f", "leakfix:Holder",
@@ -98,7 +122,8 @@ TEST(JUnitReport, ClassnameIsTheModule) {
   EXPECT_NE(xml.find("<testcase classname=\"psleak.crashfix\" name=\"crashfix:segv\""),
             std::string::npos);
   EXPECT_NE(
-      xml.find("<testcase classname=\"psleak.leakfix\" name=\"leakfix:Holder\" time=\"0.000\">"),
+      toJUnitXml(samples::scan(), kListSkipped)
+          .find("<testcase classname=\"psleak.leakfix\" name=\"leakfix:Holder\" time=\"0.000\">"),
       std::string::npos);
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "runner/growth_guard.h"
 
 namespace psleak {
 namespace {
@@ -201,15 +202,21 @@ TEST(MemoryCheck, MaxGrowthStopsARunPartWayWithALeak) {
   workload.leakPerCall = 1000;  // heap_used grows 1000 bytes a call
   FakeSampler sampler(log, workload);
   MemoryCheckSettings s = settings(0, 1600, 10);
-  s.maxGrowth = 500000;  // passed after 501 calls, in the 6th chunk of 100
+  s.maxGrowth = 500000;  // passed after 501 calls
   const MemoryCheckResult result = runMemoryCheck(workload, sampler, s);
   EXPECT_EQ(result.assessment.decision, Decision::Leak);
   EXPECT_EQ(result.assessment.limitExceeded, 500000);
   ASSERT_EQ(result.runs.size(), 1u);
-  EXPECT_EQ(result.runs[0].calls, 600);
+  // The guard slows down as the limit comes near: it stops one call past it.
+  EXPECT_EQ(result.runs[0].calls, 501);
   ASSERT_EQ(result.assessment.growing.size(), 1u);
   EXPECT_EQ(result.assessment.growing[0].metric, Metric::HeapUsed);
-  EXPECT_EQ(result.assessment.growing[0].growth, 600000);
+  EXPECT_EQ(result.assessment.growing[0].growth, 501000);
+  // No call after that, and the run's end is sampled without clearing caches (which
+  // runs target code).
+  EXPECT_EQ(workload.bytes, 501000);
+  EXPECT_EQ(log.back(), "sample");
+  EXPECT_NE(log[log.size() - 2], "trim");
 }
 
 TEST(MemoryCheck, MaxGrowthLeavesAnOrdinaryCheckAlone) {
@@ -221,8 +228,24 @@ TEST(MemoryCheck, MaxGrowthLeavesAnOrdinaryCheckAlone) {
   const MemoryCheckResult result = runMemoryCheck(workload, sampler, s);
   EXPECT_EQ(result.assessment.decision, Decision::Clean);
   EXPECT_EQ(result.assessment.limitExceeded, 0);
-  // Run 1's 200 calls were made in 16 chunks, each followed by a guard sample.
-  EXPECT_EQ(std::count(log.begin(), log.end(), "call 12"), 16);
+  ASSERT_EQ(result.runs.size(), 1u);
+  EXPECT_EQ(result.runs[0].calls, 200);
+  // Without growth the chunks double: the 210 calls took 8 chunks (1, 2, ... 64, 83).
+  const auto chunks = std::count_if(log.begin(), log.end(), [](const std::string& e) {
+    return e.rfind("call ", 0) == 0;
+  });
+  EXPECT_EQ(chunks, 8);
+}
+
+TEST(MemoryCheck, MaxGrowthDuringTheWarmUpPropagates) {
+  Log log;
+  FakeWorkload workload(log);
+  workload.leakPerCall = 1 << 20;
+  FakeSampler sampler(log, workload);
+  MemoryCheckSettings s = settings(10, 200, 10);
+  s.maxGrowth = 3 << 20;
+  EXPECT_THROW(runMemoryCheck(workload, sampler, s), GrowthLimitExceeded);
+  EXPECT_EQ(workload.bytes, 4 << 20);  // four calls: the fourth passed the limit
 }
 
 }  // namespace

@@ -100,8 +100,69 @@ TEST(SvgPlot, OnePolylinePerMetricWithData) {
   EXPECT_NE(clean.find(">allocs<"), std::string::npos);
   EXPECT_EQ(clean.find(">rss<"), std::string::npos);
   EXPECT_EQ(clean.find(">mmap_used<"), std::string::npos);
-  // The scan: 8 + 3 + 3 + 2 (crash: heap_used, uss) + 0 (no runs).
-  EXPECT_EQ(samples::count(toSvgPlot(samples::scan()), "<polyline "), 16u);
+  // The scan: 8 (leak) + 3 (fd leak) + 2 (crash: heap_used, uss) + 0 (no runs); the clean
+  // target is folded into the row of clean targets, without panels.
+  EXPECT_EQ(samples::count(toSvgPlot(samples::scan()), "<polyline "), 13u);
+}
+
+// Many clean targets: one compact row naming them; leaking and failing targets in full.
+ScanReport manyCleanTargets(std::size_t clean) {
+  ScanReport scan;
+  scan.command = "scan";
+  scan.modules = {"zlib", "time", "math", "binascii"};
+  for (std::size_t i = 0; i < clean; ++i) {
+    scan.results.push_back(samples::clean("zlib:clean_function_" + std::to_string(i)));
+  }
+  return scan;
+}
+
+TEST(SvgPlot, CleanTargetsOfAScanAreOneCompactRow) {
+  const std::string svg = toSvgPlot(manyCleanTargets(14));
+  EXPECT_EQ(samples::count(svg, "<polyline "), 0u);
+  EXPECT_NE(svg.find(">14 clean targets (no leak; runs not plotted)<"), std::string::npos) << svg;
+  for (int i = 0; i < 14; ++i) {
+    EXPECT_NE(svg.find("zlib:clean_function_" + std::to_string(i) + (i < 13 ? "," : "<")),
+              std::string::npos)
+        << i;
+  }
+  // A few lines of text, not fourteen sections of panels.
+  EXPECT_LT(attributeNumber(svg, "height"), 250);
+  EXPECT_EQ(svg.find(kHighlight), std::string::npos);
+  expectFiniteAndInside(svg);
+}
+
+TEST(SvgPlot, LeaksAndFailuresStayInFullNextToTheCleanRow) {
+  ScanReport scan = manyCleanTargets(3);
+  scan.results.push_back(samples::memoryLeak());
+  scan.results.push_back(samples::crash());
+  const std::string svg = toSvgPlot(scan);
+  EXPECT_NE(svg.find(">3 clean targets (no leak; runs not plotted)<"), std::string::npos);
+  EXPECT_EQ(samples::count(svg, "<polyline "), 8u + 2u);
+  EXPECT_NE(svg.find(">leakfix:leak_bytes<"), std::string::npos);
+  EXPECT_NE(svg.find(">crashfix:segv<"), std::string::npos);
+  EXPECT_NE(svg.find(kHighlight), std::string::npos);
+  // The row comes first, then the sections.
+  EXPECT_LT(svg.find("clean targets"), svg.find(">leakfix:leak_bytes<"));
+  expectFiniteAndInside(svg);
+}
+
+TEST(SvgPlot, ManyCleanTargetsAreCutWithACount) {
+  const std::string svg = toSvgPlot(manyCleanTargets(1000));
+  EXPECT_NE(svg.find(">1000 clean targets"), std::string::npos);
+  const std::regex more("\xE2\x80\xA6 and ([0-9]+) more \\(the --json report lists every result\\)");
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(svg, match, more)) << svg.substr(0, 3000);
+  const std::size_t shown = samples::count(svg, "zlib:clean_function_");
+  EXPECT_EQ(shown + std::stoul(match[1]), 1000u);
+  EXPECT_LT(attributeNumber(svg, "height"), 400);
+  expectFiniteAndInside(svg);
+}
+
+TEST(SvgPlot, OneRunIsDrawnInFullEvenWhenClean) {
+  // `psleak run --plot`: the one target's panels, whatever its verdict.
+  const std::string svg = toSvgPlot(samples::clean());
+  EXPECT_EQ(samples::count(svg, "<polyline "), 3u);
+  EXPECT_EQ(svg.find("clean targets"), std::string::npos);
 }
 
 TEST(SvgPlot, OneMarkerPerRun) {

@@ -15,11 +15,18 @@ struct SymbolizedFrame {
   std::string file;      // source file where debug info exists, else empty
   int line = 0;
   bool inPsleak = false; // a frame of the psleak executable itself
+  // `function` is the function that ran: debug info named it, or the address lies
+  // inside the named symbol (within its ELF size), or the name comes from a full symbol
+  // table (.symtab). False when the name is only the nearest exported symbol before the
+  // address: without debug info or .symtab, a static function is named after whatever
+  // exported function precedes it.
+  bool nameCoversAddress = false;
 };
 
 // Symbolizes every distinct address (return addresses: looked up at address - 1).
 // Uses dladdr for the object and symbol, and addr2line (binutils) for file:line where
-// the object has debug info. Never throws; unknown parts stay empty.
+// the object has debug info; dladdr1's symbol size and the object's section headers
+// tell whether a name is the function's own. Never throws; unknown parts stay empty.
 std::map<std::uintptr_t, SymbolizedFrame> symbolize(const std::vector<std::uintptr_t>& addresses);
 
 }  // namespace psleak::platform
