@@ -46,14 +46,16 @@ class TestCommand : public Command {
     app_->add_option_function<std::string>(
             "--leaks-budget",
             [this](const std::string& text) {
+              // parseSeconds' own message offers 0 as "no limit", which a budget is not.
+              const std::string notABudget =
+                  "--leaks-budget: " + text + " is not a number of seconds above 0";
               try {
                 leaks_.budgetSeconds = parseSeconds(text, "--leaks-budget");
-              } catch (const UsageError& e) {
-                throw CLI::ValidationError(e.what());  // taken by main as a usage error
+              } catch (const UsageError&) {
+                throw CLI::ValidationError(notABudget);  // taken by main as a usage error
               }
               if (leaks_.budgetSeconds <= 0) {
-                throw CLI::ValidationError("--leaks-budget: " + text +
-                                           " is not a number of seconds above 0");
+                throw CLI::ValidationError(notABudget);
               }
             },
             "With --leaks: stop checking tests once the checks took this long")

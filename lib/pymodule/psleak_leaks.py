@@ -16,8 +16,9 @@ import time
 # execute()'s options for each test, unless a marker says otherwise. Kept small, so that
 # a clean test costs a few hundred calls at most: warm-up 5, one call for the resource
 # checks, one memory run of 30 calls when nothing grows (at most 4 runs, 30 + 45 + 60 +
-# 75 calls, when something keeps moving), 30 + 60 calls for the reference counts: 126
-# calls, 306 at most. With psleak's exact counters a leak of a block every two calls is
+# 75 calls, when something keeps moving), the reference counts read between the runs
+# (one batch of 45 when a single run was enough and a count moved): 36 calls, 81, 216
+# at most. With psleak's exact counters a leak of a block every two calls is
 # still found; a test can ask for more calls with its marker. Objects left in reference
 # cycles are the garbage collector's business in a test suite (a test that builds a mock
 # or a class makes some): that check is asked for per test.
@@ -46,9 +47,9 @@ def _leak_options(given, where):
     checkers = given.get("checkers")
     if isinstance(checkers, str):
         checkers = [checkers]
-    if isinstance(checkers, (list, tuple, set, frozenset)):
-        given["checkers"] = Checkers.only(*checkers)
     try:
+        if isinstance(checkers, (list, tuple, set, frozenset)):
+            given["checkers"] = Checkers.only(*checkers)
         return _validated_options(_LEAKS_DEFAULTS, **given)
     except (TypeError, ValueError) as error:
         raise type(error)("%s: %s" % (where, error)) from None

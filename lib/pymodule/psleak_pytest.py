@@ -150,8 +150,12 @@ def _plugin_classes():
             try:
                 options = _marker_options(item)
             except (TypeError, ValueError) as error:
-                self.session.skip(item.nodeid, "bad marker: %s" % error)
-                pytest.fail(str(error), pytrace=False)
+                bad_marker = str(error)
+            else:
+                bad_marker = None
+            if bad_marker is not None:  # failed outside the except: one message, not two
+                self.session.skip(item.nodeid, "bad marker: %s" % bad_marker)
+                pytest.fail(bad_marker, pytrace=False)
             phase = _RepeatedCallPhase(item, runtest)
             output = phase.take_output()
             try:
