@@ -724,6 +724,25 @@ def _raise_for(report, name, expected, warn_stacklevel):
     raise error
 
 
+def _tests_of_file(loader, path):
+    """The tests of one file, imported as a top-level module from its folder. (Discovery
+    with the file's name as pattern would also run every package's load_tests in that
+    folder: `psleak test Lib/test/test_bz2.py` ran test_zoneinfo and test_warnings too.)"""
+    folder, name = os.path.split(path)
+    module_name, extension = os.path.splitext(name)
+    if extension == ".py" and module_name.isidentifier():
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        try:
+            module = _import_module(module_name)
+        except Exception:
+            module = None  # discovery below reports the import error as a failed test
+        found = getattr(module, "__file__", None)
+        if found and os.path.realpath(found) == os.path.realpath(path):
+            return loader.loadTestsFromModule(module)
+    return loader.discover(folder, pattern=name, top_level_dir=folder)
+
+
 def _run_tests(paths, verbosity=2, leaks=None):
     """Runs unittest discovery over files and folders; returns True if all passed.
     `leaks`, a dict, turns --leaks on (psleak_leaks.py): "budget" (seconds or None) and
@@ -737,8 +756,7 @@ def _run_tests(paths, verbosity=2, leaks=None):
         if os.path.isdir(path):
             suite.addTests(loader.discover(path, top_level_dir=path))
         else:
-            folder, name = os.path.split(path)
-            suite.addTests(loader.discover(folder, pattern=name, top_level_dir=folder))
+            suite.addTests(_tests_of_file(loader, path))
     if suite.countTestCases() == 0:
         print("psleak: no tests found in %s" % ", ".join(paths), file=sys.stderr)
         return False

@@ -338,6 +338,29 @@ class LeaksOptions(unittest.TestCase):
         self.assertRegex(output, r"not checked: \d+ tests, a MemoryLeakTestCase \(it checks")
         self.assertNotIn("more times under the checks", output)
 
+    def test_psleak_test_of_a_file_runs_that_file_only(self):
+        # As in CPython's Lib/test: next to the file, a package whose load_tests adds its
+        # own tests whatever the pattern (discovery by the file's name would run them).
+        folder = tempfile.mkdtemp(prefix="psleak-leaks-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        os.mkdir(os.path.join(folder, "test_pkg"))
+        with open(os.path.join(folder, "test_pkg", "__init__.py"), "w") as file:
+            file.write("import unittest\n"
+                       "class Other(unittest.TestCase):\n"
+                       "    def test_other(self):\n"
+                       "        self.fail('a test of another module ran')\n"
+                       "def load_tests(loader, tests, pattern):\n"
+                       "    return loader.loadTestsFromTestCase(Other)\n")
+        with open(os.path.join(folder, "test_one.py"), "w") as file:
+            file.write("import unittest\n"
+                       "class One(unittest.TestCase):\n"
+                       "    def test_one(self):\n"
+                       "        pass\n")
+        code, output = run(["test", "--leaks", os.path.join(folder, "test_one.py")])
+        self.assertEqual(code, 0, output)
+        self.assertIn("Ran 1 test", output)
+        self.assertIn("psleak --leaks: 1 tests checked: 0 leaking", output)
+
     def test_psleak_test_options_are_usage_errors(self):
         for args, message in (
                 (["--leaks-json", "x.json"], "--leaks-json requires --leaks"),
