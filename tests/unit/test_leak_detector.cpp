@@ -63,6 +63,21 @@ std::vector<Decision> decisionsFor(const LeakDetector& detector,
   return decisions;
 }
 
+// Up to 10 runs in which no counter moves and each of `metrics` grows a page a call:
+// memory only the kernel's figures see (a file mapping kept, the raw mmap system call).
+std::vector<Decision> decisionsForPagesPerCall(const LeakDetector& detector,
+                                               const std::vector<Metric>& metrics,
+                                               Assessment* last) {
+  return decisionsFor(
+      detector,
+      [&metrics](int run) {
+        RunDelta delta = exactRun(run, 0, 0);
+        for (const Metric metric : metrics) delta.growth.set(metric, 4096 * delta.calls);
+        return delta;
+      },
+      10, last);
+}
+
 std::vector<Decision> continuesThen(int continues, Decision final) {
   std::vector<Decision> decisions(static_cast<std::size_t>(continues), Decision::Continue);
   decisions.push_back(final);
@@ -266,16 +281,7 @@ TEST(LeakDetector, UssGrowingWithRssIsStillALeak) {
   // uss both do.
   const LeakDetector detector(settingsWith(10));
   Assessment last;
-  const auto decisions = decisionsFor(
-      detector,
-      [](int run) {
-        RunDelta delta = exactRun(run, 0, 0);
-        const std::int64_t pages = delta.calls * 4096;
-        delta.growth.set(Metric::Rss, pages);
-        delta.growth.set(Metric::Uss, pages);
-        return delta;
-      },
-      10, &last);
+  const auto decisions = decisionsForPagesPerCall(detector, {Metric::Rss, Metric::Uss}, &last);
   EXPECT_EQ(decisions, continuesThen(2, Decision::Leak));
   ASSERT_EQ(last.growing.size(), 2u);
   EXPECT_EQ(last.growing[0].metric, Metric::Rss);
@@ -523,15 +529,7 @@ TEST(LeakDetector, KernelGrowthTheCountersCannotSeeIsLeakInProportion) {
   // A page of a file mapping kept per call: vms and rss grow 4 KiB a call; no counter moves.
   const LeakDetector detector(settingsWith(10));
   Assessment last;
-  const auto decisions = decisionsFor(
-      detector,
-      [](int run) {
-        RunDelta delta = exactRun(run, 0, 0);
-        delta.growth.set(Metric::Vms, 4096 * callsForRun(run, kFirstCalls));
-        delta.growth.set(Metric::Rss, 4096 * callsForRun(run, kFirstCalls));
-        return delta;
-      },
-      10, &last);
+  const auto decisions = decisionsForPagesPerCall(detector, {Metric::Vms, Metric::Rss}, &last);
   EXPECT_EQ(decisions, continuesThen(2, Decision::Leak));
   EXPECT_TRUE(last.proportional);
   ASSERT_EQ(last.growing.size(), 2u);
