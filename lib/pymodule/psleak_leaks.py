@@ -116,11 +116,11 @@ class _LeakSession:
     def budget_spent(self):
         return self.budget is not None and self.seconds >= self.budget
 
-    def check(self, test_id, fun, kwargs, one_call, options, name):
+    def check(self, test_id, fun, kwargs, one_call, options, name, repeated=None):
         """Checks one test: one_call() is called as execute() calls a function, fun and
         the kwargs' values standing for it in the reference count check, `name` naming
         it in messages. Raises the leak's exception (its message saying what was
-        repeated); a test that fails when run again is recorded as not repeatable and
+        repeated: `repeated`, else the session's); a test that fails when run again is recorded as not repeatable and
         passes."""
         __tracebackhide__ = True
         if self.budget_spent():
@@ -147,7 +147,7 @@ class _LeakSession:
             record.update(status="leak", kind=_leak_kind(leak),
                           message=str(leak).split("\n", 1)[0].rstrip(":"),
                           check=_report_essentials(getattr(leak, "_report", None)))
-            leak.args = ("%s\n%s" % (leak, self.repeated % calls[0]),)
+            leak.args = ("%s\n%s" % (leak, (repeated or self.repeated) % calls[0]),)
             leak._psleak_leaks = True  # for the pytest plugin's failure report
             raise
         except self.passthrough:

@@ -8,7 +8,8 @@
 #   so that what they create per test (tmp_path, a socket, a thread) is there before and
 #   after every call and is no leak. --leaks-json FILE, --leaks-budget SECONDS.
 # * @pytest.mark.psleak(times=..., warmup_times=..., retries=..., tolerance=...,
-#   checkers=...): execute()'s options for one test (or a class, a module);
+#   checkers=..., setup=False): execute()'s options for one test (or a class, a module);
+#   setup=True repeats the test's function-scoped fixtures with it, to find their leaks;
 #   @pytest.mark.no_psleak(reason): the test is not checked.
 # * the `psleak` fixture: psleak.check(fun, *args, **options) and
 #   psleak.check_w_exc(exc, fun, *args, **options), execute()'s checks inside a test.
@@ -29,13 +30,17 @@ import types
 import warnings
 
 _MARKERS = (
-    "psleak(times=None, warmup_times=None, retries=None, tolerance=None, checkers=None): "
-    "the options of psleak's checks of this test under --leaks (MemoryLeakTestCase.execute()'s)",
+    "psleak(times=None, warmup_times=None, retries=None, tolerance=None, checkers=None, "
+    "setup=False): the options of psleak's checks of this test under --leaks "
+    "(MemoryLeakTestCase.execute()'s; setup=True: its function-scoped fixtures repeated too)",
     "no_psleak(reason=None): --leaks does not check this test",
 )
 
 _REPEATED = ("psleak --leaks: the test's call phase was run %d more times under the checks, its "
              "fixtures set up once (@pytest.mark.no_psleak leaves a test out)")
+_REPEATED_WITH_SETUP = ("psleak --leaks: the test was run %d more times under the checks, its "
+                        "function-scoped fixtures set up and torn down with each call "
+                        "(@pytest.mark.psleak(setup=True))")
 
 
 def pytest_addoption(parser):
@@ -148,7 +153,7 @@ def _plugin_classes():
             if getattr(item, "_excinfo", None):
                 return  # a unittest.TestCase that failed: pytest reports it
             try:
-                options = _marker_options(item)
+                options, with_setup = _marker_options(item)
             except (TypeError, ValueError) as error:
                 bad_marker = str(error)
             else:
@@ -156,12 +161,13 @@ def _plugin_classes():
             if bad_marker is not None:  # failed outside the except: one message, not two
                 self.session.skip(item.nodeid, "bad marker: %s" % bad_marker)
                 pytest.fail(bad_marker, pytrace=False)
-            phase = _RepeatedCallPhase(item, runtest)
+            phase = _RepeatedCallPhase(item, runtest, with_setup)
             output = phase.take_output()
             try:
                 fun = getattr(item, "obj", runtest)
                 self.session.check(item.nodeid, fun, phase.watched_arguments(), phase, options,
-                                   name=item.name)
+                                   name=item.name,
+                                   repeated=_REPEATED_WITH_SETUP if with_setup else None)
             finally:
                 phase.give_output_back(output)
 
@@ -185,14 +191,19 @@ def _plugin_classes():
 
 
 def _marker_options(item):
-    """The test's options from its psleak markers (the closest's keywords win), validated.
-    Raises TypeError or ValueError."""
+    """The test's options from its psleak markers (the closest's keywords win), validated,
+    and whether its function-scoped fixtures are repeated with it (setup=True). Raises
+    TypeError or ValueError."""
     given = {}
     for marker in reversed(list(item.iter_markers("psleak"))):
         if marker.args:
             raise TypeError("@pytest.mark.psleak takes keywords only (got %r)" % (marker.args,))
         given.update(marker.kwargs)
-    return _psleak._leak_options(given, "@pytest.mark.psleak")
+    with_setup = given.pop("setup", False)
+    if not isinstance(with_setup, bool):
+        raise TypeError("@pytest.mark.psleak: 'setup' must be True or False (got %r)"
+                        % (with_setup,))
+    return _psleak._leak_options(given, "@pytest.mark.psleak"), with_setup
 
 
 class _RepeatedCallPhase:
@@ -202,11 +213,16 @@ class _RepeatedCallPhase:
     the output captured (pytest's and capsys'/capfd's), the warnings recwarn recorded,
     and monkeypatch's changes made by the call before (undone after each call; those of
     the fixtures and of the first run stay). Warnings raised by the repeated calls are
-    dropped (they were shown once), unless recwarn records them."""
+    dropped (they were shown once), unless recwarn records them.
 
-    def __init__(self, item, runtest):
+    With `with_setup` (@pytest.mark.psleak(setup=True)) each call first tears down the
+    test's function-scoped fixtures and sets them up again, so that a leak in their code
+    is found; fixtures of wider scope stay set up."""
+
+    def __init__(self, item, runtest, with_setup=False):
         self.item = item
         self.runtest = runtest
+        self.with_setup = with_setup
         pytest = _pytest()
         plugins = item.config.pluginmanager
         self.capture = plugins.get_plugin("capturemanager")
@@ -248,8 +264,25 @@ class _RepeatedCallPhase:
         if err:
             sys.stderr.write(err)
 
+    def _set_up_again(self):
+        """Tears down what the test's own set-up made (the finalizers pytest keeps for the
+        test item: its function-scoped fixtures), then sets it up afresh."""
+        state = getattr(self.item.session, "_setupstate", None)
+        entry = getattr(state, "stack", {}).get(self.item)
+        if entry is None:
+            raise RuntimeError("psleak: setup=True needs pytest's SetupState of pytest 7 "
+                               "or later")
+        finalizers = entry[0]
+        while len(finalizers) > 1:  # the first is the item's own teardown, kept
+            finalizers.pop()()
+        self.item._initrequest()
+        self.item.setup()
+
     def __call__(self):
         __tracebackhide__ = True
+        if self.with_setup:
+            self._set_up_again()  # new capsys, recwarn, monkeypatch: nothing to empty
+            self.captures, self.recorders, self.monkeypatches = [], [], []
         for capture in self.captures:
             capture.readouterr()
         for recorder in self.recorders:

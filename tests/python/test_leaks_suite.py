@@ -284,6 +284,13 @@ class LeaksControl(SuiteRun, unittest.TestCase):
         self.assertEqual(self.outcome("test_setup_leak_checked_explicitly"),
                          ("FAIL", "MemoryLeakError"))
 
+    def test_setup_is_repeated_on_request(self):
+        self.assertEqual(self.outcome("test_setup_leak_repeated_on_request"),
+                         ("FAIL", "MemoryLeakError"))
+        self.assertEqual(self.outcome("test_clean_setup_repeated_on_request"), ("ok", None))
+        self.assertIn("function-scoped fixtures set up and torn down with each call", self.output)
+        self.assertEqual(self.record("test_clean_setup_repeated_on_request")["status"], "clean")
+
 
 class LeaksOptions(unittest.TestCase):
     """The session budget, and bad option values."""

@@ -94,3 +94,21 @@ def test_setup_leak_not_repeated(leaky_setup):
 
 def test_setup_leak_checked_explicitly(psleak):
     psleak.check(leakfix.leak_malloc_1k)
+
+
+@pytest.mark.psleak(setup=True)
+def test_setup_leak_repeated_on_request(leaky_setup):
+    pass
+
+
+@pytest.fixture
+def clean_setup():
+    leakfix.clean_malloc_1k()
+    yield [1, 2, 3]
+
+
+@pytest.mark.psleak(setup=True)
+def test_clean_setup_repeated_on_request(clean_setup, monkeypatch, capsys):
+    monkeypatch.setenv("PSLEAK_CONTROL", "1")
+    print("printed")
+    assert capsys.readouterr().out == "printed\n"
