@@ -117,7 +117,17 @@ std::vector<RunDelta> privateGrowthAsNewPages(const std::vector<RunDelta>& runs)
 }
 
 Assessment LeakDetector::assess(const std::vector<RunDelta>& measured) const {
-  const std::vector<RunDelta> runs = privateGrowthAsNewPages(measured);
+  Assessment result = judge(privateGrowthAsNewPages(measured));
+  // Judged on the runs as privateGrowthAsNewPages has them, reported as measured: the
+  // figures the verdict gives are those of the run table.
+  for (MetricGrowth& growth : result.growing) {
+    growth.growth = measured.back().growth.get(growth.metric);
+    growth.perCall = measured.back().perCall(growth.metric);
+  }
+  return result;
+}
+
+Assessment LeakDetector::judge(const std::vector<RunDelta>& runs) const {
   Assessment result;
   result.runs = static_cast<int>(runs.size());
   if (runs.empty()) return result;

@@ -307,6 +307,49 @@ TEST(LeakDetector, GrowthRisingWithTheCallsUnevenlyIsStillALeakByRetries) {
   EXPECT_FALSE(last.proportional);
 }
 
+TEST(LeakDetector, GrowthRisingSlowerThanTheCallsRisesWithThem) {
+  // A cache that never evicts, finding fewer new keys as it fills: 50, 55, 60, ...
+  // blocks in runs of 200, 300, 400, ... calls. Not in proportion to the calls over the
+  // first runs, but rising with them: the later half of the runs grows 1.4 times the
+  // earlier half while the calls rise 2.25 times, enough for a retries verdict.
+  const LeakDetector detector(settingsWith(10));
+  std::vector<RunDelta> slower, flat;
+  for (int run = 1; run <= 10; ++run) {
+    const std::int64_t n = 50 + 5 * (run - 1);
+    slower.push_back(exactRun(run, n, 64 * n));
+    flat.push_back(exactRun(run, 50, 64 * 50));
+  }
+  EXPECT_TRUE(detector.risesWithCalls(slower, Metric::Allocs));
+  EXPECT_TRUE(detector.risesWithCalls(slower, Metric::AllocBytes));
+  EXPECT_FALSE(detector.risesWithCalls(flat, Metric::Allocs));
+  // And the whole series is a leak (found in proportion once the runs' calls are close).
+  Assessment last;
+  const auto decisions = decisionsFor(
+      detector, [&](int run) { return slower[static_cast<std::size_t>(run - 1)]; }, 10, &last);
+  EXPECT_EQ(decisions.back(), Decision::Leak);
+}
+
+TEST(LeakDetector, VerdictGivesUssAsMeasuredThoughJudgedOnlyAsFarAsRssGrew) {
+  // rss 4 KiB a call, uss 8 KiB a call (pages that stopped being shared on top of new
+  // ones): judged as 4 KiB, reported as the run table has it.
+  const LeakDetector detector(settingsWith(10));
+  Assessment last;
+  const auto decisions = decisionsFor(
+      detector,
+      [](int run) {
+        RunDelta delta = exactRun(run, 0, 0);
+        delta.growth.set(Metric::Rss, 4096 * delta.calls);
+        delta.growth.set(Metric::Uss, 8192 * delta.calls);
+        return delta;
+      },
+      10, &last);
+  EXPECT_EQ(decisions, continuesThen(2, Decision::Leak));
+  ASSERT_EQ(last.growing.size(), 2u);
+  EXPECT_EQ(last.growing[1].metric, Metric::Uss);
+  EXPECT_EQ(last.growing[1].growth, 8192 * callsForRun(3, kFirstCalls));
+  EXPECT_DOUBLE_EQ(last.growing[1].perCall, 8192.0);
+}
+
 TEST(LeakDetector, LumpyLeakIsNotSettledByTheRunAfterALump) {
   // A list of pointers that grows by one a call: its realloc'd block grows in lumps.
   // Run 5 grows less than run 4, and less than run 3, yet the rate stays near the
