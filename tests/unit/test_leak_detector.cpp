@@ -63,16 +63,17 @@ std::vector<Decision> decisionsFor(const LeakDetector& detector,
   return decisions;
 }
 
-// Up to 10 runs in which no counter moves and each of `metrics` grows a page a call:
-// memory only the kernel's figures see (a file mapping kept, the raw mmap system call).
-std::vector<Decision> decisionsForPagesPerCall(const LeakDetector& detector,
-                                               const std::vector<Metric>& metrics,
-                                               Assessment* last) {
+// Up to 10 runs in which no counter moves and each of `metrics` grows its bytes a call
+// (a page, by default): memory only the kernel's figures see (a file mapping kept, the
+// raw mmap system call).
+std::vector<Decision> decisionsForPagesPerCall(
+    const LeakDetector& detector, const std::vector<std::pair<Metric, std::int64_t>>& metrics,
+    Assessment* last) {
   return decisionsFor(
       detector,
       [&metrics](int run) {
         RunDelta delta = exactRun(run, 0, 0);
-        for (const Metric metric : metrics) delta.growth.set(metric, 4096 * delta.calls);
+        for (const auto& [metric, bytes] : metrics) delta.growth.set(metric, bytes * delta.calls);
         return delta;
       },
       10, last);
@@ -281,7 +282,8 @@ TEST(LeakDetector, UssGrowingWithRssIsStillALeak) {
   // uss both do.
   const LeakDetector detector(settingsWith(10));
   Assessment last;
-  const auto decisions = decisionsForPagesPerCall(detector, {Metric::Rss, Metric::Uss}, &last);
+  const auto decisions =
+      decisionsForPagesPerCall(detector, {{Metric::Rss, 4096}, {Metric::Uss, 4096}}, &last);
   EXPECT_EQ(decisions, continuesThen(2, Decision::Leak));
   ASSERT_EQ(last.growing.size(), 2u);
   EXPECT_EQ(last.growing[0].metric, Metric::Rss);
@@ -334,15 +336,8 @@ TEST(LeakDetector, VerdictGivesUssAsMeasuredThoughJudgedOnlyAsFarAsRssGrew) {
   // ones): judged as 4 KiB, reported as the run table has it.
   const LeakDetector detector(settingsWith(10));
   Assessment last;
-  const auto decisions = decisionsFor(
-      detector,
-      [](int run) {
-        RunDelta delta = exactRun(run, 0, 0);
-        delta.growth.set(Metric::Rss, 4096 * delta.calls);
-        delta.growth.set(Metric::Uss, 8192 * delta.calls);
-        return delta;
-      },
-      10, &last);
+  const auto decisions =
+      decisionsForPagesPerCall(detector, {{Metric::Rss, 4096}, {Metric::Uss, 8192}}, &last);
   EXPECT_EQ(decisions, continuesThen(2, Decision::Leak));
   ASSERT_EQ(last.growing.size(), 2u);
   EXPECT_EQ(last.growing[1].metric, Metric::Uss);
@@ -572,7 +567,8 @@ TEST(LeakDetector, KernelGrowthTheCountersCannotSeeIsLeakInProportion) {
   // A page of a file mapping kept per call: vms and rss grow 4 KiB a call; no counter moves.
   const LeakDetector detector(settingsWith(10));
   Assessment last;
-  const auto decisions = decisionsForPagesPerCall(detector, {Metric::Vms, Metric::Rss}, &last);
+  const auto decisions =
+      decisionsForPagesPerCall(detector, {{Metric::Vms, 4096}, {Metric::Rss, 4096}}, &last);
   EXPECT_EQ(decisions, continuesThen(2, Decision::Leak));
   EXPECT_TRUE(last.proportional);
   ASSERT_EQ(last.growing.size(), 2u);
