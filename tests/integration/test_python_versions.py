@@ -5,7 +5,6 @@ checks that the check runs in that Python, that `--python` before the command an
 False are immortal, so a reference taken to them and never given back leaks nothing."""
 
 import os
-import shutil
 import tempfile
 import unittest
 
@@ -15,6 +14,7 @@ from psleak_helpers import (
     EXIT_USAGE,
     PsleakTestCase,
     embedded_python,
+    make_foreign_venv,
     run_python,
 )
 
@@ -89,32 +89,19 @@ class ChosenPython(PsleakTestCase):
 
 
 class MissingRuntime(PsleakTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.tmp = tempfile.mkdtemp(prefix="psleak-versions-")
-        # A virtual environment of a Python no psleak is built for.
-        cls.venv = os.path.join(cls.tmp, "py398")
-        os.makedirs(os.path.join(cls.venv, "bin"))
-        with open(os.path.join(cls.venv, "pyvenv.cfg"), "w") as cfg:
-            cfg.write("home = /usr/bin\nversion = 3.98.0\n")
-        os.symlink(embedded_python(), os.path.join(cls.venv, "bin", "python"))
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-        super().tearDownClass()
-
     def test_one_line_naming_the_build_setting(self):
-        python = os.path.join(self.venv, "bin", "python")
-        for args, env in ((["run", "leakfix:no_raise", "--python", python], {}),
-                          (["--python", python, "python", "-c", "pass"], {}),
-                          (["run", "leakfix:no_raise"], {"PSLEAK_PYTHON": python}),
-                          (["run", "leakfix:no_raise"], {"VIRTUAL_ENV": self.venv})):
-            with self.subTest(args=args, env=env):
-                result = self.psleak(*args, env=env)
-                self.assertExitCode(result, EXIT_USAGE)
-                self.assertOneErrorLine(result, ("3.98", "PSLEAK_PYTHONS"))
+        with tempfile.TemporaryDirectory(prefix="psleak-versions-") as tmp:
+            # A virtual environment of a Python no psleak is built for.
+            venv = os.path.join(tmp, "py398")
+            python = make_foreign_venv(venv, "3.98.0")
+            for args, env in ((["run", "leakfix:no_raise", "--python", python], {}),
+                              (["--python", python, "python", "-c", "pass"], {}),
+                              (["run", "leakfix:no_raise"], {"PSLEAK_PYTHON": python}),
+                              (["run", "leakfix:no_raise"], {"VIRTUAL_ENV": venv})):
+                with self.subTest(args=args, env=env):
+                    result = self.psleak(*args, env=env)
+                    self.assertExitCode(result, EXIT_USAGE)
+                    self.assertOneErrorLine(result, ("3.98", "PSLEAK_PYTHONS"))
 
 
 if __name__ == "__main__":
