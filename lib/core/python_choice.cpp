@@ -36,11 +36,13 @@ std::optional<std::string> venvVersion(const fs::path& executable) {
 constexpr int kVersionQuestionTimeoutMs = 10000;
 
 // The major.minor that `executable` reports when run, asked without a shell: the path
-// is passed as it is, whatever quotes or spaces it holds. Throws UsageError (naming
-// `origin`) when it cannot be run, fails, hangs or answers nonsense.
+// is passed as it is, whatever quotes or spaces it holds. -I (isolated): the working
+// directory is not on its sys.path, so a linecache.py there, which 3.13's
+// start-up would import, cannot break the question. Throws UsageError (naming `origin`)
+// when it cannot be run, fails, hangs or answers nonsense.
 std::string askVersion(const fs::path& executable, const std::string& origin) {
   const platform::ProgramOutput answer = platform::runProgram(
-      {executable.string(), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"},
+      {executable.string(), "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"},
       kVersionQuestionTimeoutMs);
   if (!answer.succeeded()) {
     throw UsageError(origin + ": cannot tell which Python version this is (asked for it, it " +
