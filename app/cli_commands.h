@@ -31,7 +31,8 @@ std::unique_ptr<Command> addScanCommand(CLI::App& parent, GlobalOptions& global)
 // `psleak python` passes everything after it to Python untouched, so it is dispatched
 // before CLI11 parses; it is described to CLI11 only for --help.
 void describePythonCommand(CLI::App& parent);
-int runPythonCommand(const std::vector<std::string>& args);
+// `python`: --python given before it (`psleak --python P python -m pytest`).
+int runPythonCommand(const std::vector<std::string>& args, const std::string& python);
 
 // The options every subcommand shares: --json, --bytes, -v.
 void addOutputOptions(CLI::App& app, OutputOptions& output);

@@ -6,9 +6,35 @@
 #include "commands/info_command.h"
 #include "core/errors.h"
 #include "psleak/platform/allocation_counters.h"
+#include "runtime_dispatch.h"
 
 namespace psleak::cli {
 namespace {
+
+// Every Python this psleak serves: the one it embeds and its runtimes. `allocator` is
+// what a check in each would use (the same options apply to all).
+nlohmann::ordered_json describeRuntimes(const std::string& allocator) {
+  nlohmann::ordered_json runtimes = nlohmann::ordered_json::array();
+  for (const RuntimeEntry& runtime : listRuntimes()) {
+    runtimes.push_back({{"version", runtime.version},
+                        {"python", runtime.python},
+                        {"program", runtime.program},
+                        {"present", runtime.present},
+                        {"allocator", allocator}});
+  }
+  return runtimes;
+}
+
+std::string formatRuntimes(const nlohmann::ordered_json& runtimes) {
+  std::string text = "runtimes:\n";
+  for (const auto& runtime : runtimes) {
+    text += "  " + runtime["version"].get<std::string>() + "  " + runtime["python"].get<std::string>() +
+            "  (" + runtime["allocator"].get<std::string>() + ")" +
+            (runtime["present"].get<bool>() ? "" : "  (not built: " + runtime["program"].get<std::string>() + ")") +
+            "\n";
+  }
+  return text;
+}
 
 class InfoCommand : public Command {
  public:
@@ -27,11 +53,12 @@ class InfoCommand : public Command {
   int execute(const GlobalOptions& global) override {
     try {
       if (noHooks_) platform::stopAllocationCounting();
-      const nlohmann::ordered_json info = collectInfo(interpreter_);
+      nlohmann::ordered_json info = collectInfo(interpreter_);
+      info["runtimes"] = describeRuntimes(interpreter_.pymalloc ? "pymalloc" : "malloc");
       if (global.output.json) {
         printJson(info);
       } else {
-        writeStdout(formatInfo(info, global.output.rawBytes));
+        writeStdout(formatInfo(info, global.output.rawBytes) + formatRuntimes(info["runtimes"]));
       }
       return static_cast<int>(ExitCode::Clean);
     } catch (const UsageError& e) {

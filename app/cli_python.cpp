@@ -91,8 +91,10 @@ void describePythonCommand(CLI::App& parent) {
       ->allow_extras();
 }
 
-int runPythonCommand(const std::vector<std::string>& args) {
-  return guarded("python", [&] { return runPythonMain(args, py::InterpreterOptions{}); });
+int runPythonCommand(const std::vector<std::string>& args, const std::string& python) {
+  py::InterpreterOptions options;
+  options.pythonExecutable = python;
+  return guarded("python", [&] { return runPythonMain(args, options); });
 }
 
 }  // namespace psleak::cli

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli_commands.h"
+#include "runtime_dispatch.h"
 #include "core/errors.h"
 #include "core/version.h"
 
@@ -49,7 +50,49 @@ std::string commandName(int argc, char** argv) {
   return "psleak";
 }
 
+// `psleak --python P COMMAND ...`: the option moved after the command, where every
+// command that starts Python takes it (`python` gets it separately: its arguments are
+// Python's).
+struct CommandLine {
+  std::vector<std::string> args;
+  std::string leadingPython;
+};
+
+CommandLine moveLeadingPython(int argc, char** argv) {
+  CommandLine line;
+  line.args.assign(argv, argv + argc);
+  std::size_t i = 1;
+  while (i < line.args.size()) {
+    const std::string& arg = line.args[i];
+    if (arg == "--python" && i + 1 < line.args.size()) {
+      line.leadingPython = line.args[i + 1];
+      line.args.erase(line.args.begin() + i, line.args.begin() + i + 2);
+    } else if (arg.rfind("--python=", 0) == 0) {
+      line.leadingPython = arg.substr(9);
+      line.args.erase(line.args.begin() + i);
+    } else {
+      break;
+    }
+  }
+  if (!line.leadingPython.empty() && i < line.args.size() && line.args[i] != "python") {
+    line.args.insert(line.args.begin() + i + 1, {"--python", line.leadingPython});
+  }
+  return line;
+}
+
 int runMain(int argc, char** argv) {
+  try {
+    runInChosenRuntime(argc, argv);
+  } catch (const UsageError& e) {
+    printUsageError(commandName(argc, argv), e.what(), wantsJson(argc, argv));
+    return static_cast<int>(ExitCode::Usage);
+  }
+  CommandLine line = moveLeadingPython(argc, argv);
+  std::vector<char*> pointers;
+  for (std::string& arg : line.args) pointers.push_back(arg.data());
+  argc = static_cast<int>(pointers.size());
+  argv = pointers.data();
+
   CLI::App app("psleak: find native memory and resource leaks in Python callables", "psleak");
   app.set_version_flag("--version", kPsleakVersion);
   app.require_subcommand(1);
@@ -66,7 +109,7 @@ int runMain(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "python") == 0) {
     setUpLogging(0);  // MemoryLeakTestCase logs through spdlog: to stderr, warnings only
     checkAllocationHooks();
-    return runPythonCommand(std::vector<std::string>(argv + 2, argv + argc));
+    return runPythonCommand(std::vector<std::string>(argv + 2, argv + argc), line.leadingPython);
   }
 
   // CLI11 would only say that a subcommand is required.

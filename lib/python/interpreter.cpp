@@ -1,15 +1,10 @@
 #include "python/interpreter.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <optional>
-#include <regex>
 
 #include "core/errors.h"
-#include "psleak/platform/run_program.h"
+#include "core/python_choice.h"
 #include "pymodule/psleak_module.h"
 #include "python/interpreter_functions.h"
 #include "python/python_error.h"
@@ -22,74 +17,17 @@ namespace psleak::py {
 namespace fs = std::filesystem;
 namespace {
 
-// The major.minor of a virtual environment, from its pyvenv.cfg, if `executable` is in one.
-std::optional<std::string> venvVersion(const fs::path& executable) {
-  for (const fs::path& dir : {executable.parent_path(), executable.parent_path().parent_path()}) {
-    std::ifstream cfg(dir / "pyvenv.cfg");
-    if (!cfg) continue;
-    static const std::regex versionLine(R"(^\s*version(_info)?\s*=\s*(\d+)\.(\d+))");
-    std::string line;
-    while (std::getline(cfg, line)) {
-      std::smatch m;
-      if (std::regex_search(line, m, versionLine)) return m[2].str() + "." + m[3].str();
-    }
-    return std::string();  // a venv whose version is not written down
-  }
-  return std::nullopt;
-}
-
-// Seconds a --python interpreter may take to say its version (a cold start on a busy
-// machine takes well under one).
-constexpr int kVersionQuestionTimeoutMs = 10000;
-
-// The major.minor that `executable` reports when run, asked without a shell: the path
-// is passed as it is, whatever quotes or spaces it holds. Throws UsageError (naming
-// `origin`) when it cannot be run, fails, hangs or answers nonsense.
-std::string askVersion(const fs::path& executable, const std::string& origin) {
-  const platform::ProgramOutput answer = platform::runProgram(
-      {executable.string(), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"},
-      kVersionQuestionTimeoutMs);
-  if (!answer.succeeded()) {
-    throw UsageError(origin + ": cannot tell which Python version this is (asked for it, it " +
-                     answer.failure + ")");
-  }
-  static const std::regex versionText(R"(^(\d+\.\d+)\s*$)");
-  std::smatch m;
-  if (!std::regex_match(answer.output, m, versionText)) {
-    throw UsageError(origin + ": cannot tell which Python version this is (it did not answer as Python does)");
-  }
-  return m[1].str();
-}
-
-// Which python executable's view of the world (sys.prefix, site-packages) to adopt.
-// `origin` names where the choice came from, for error messages.
+// The python executable whose view of the world (sys.prefix, site-packages) to adopt.
+// The psleak command ran the runtime of the chosen Python's version; a runtime started
+// otherwise (or one asked for another version) says so.
 std::string choosePythonExecutable(const InterpreterOptions& options) {
-  std::string chosen;
-  std::string origin;
-  if (!options.pythonExecutable.empty()) {
-    chosen = options.pythonExecutable;
-    origin = "--python " + chosen;
-  } else if (const char* venv = std::getenv("VIRTUAL_ENV"); venv && *venv) {
-    chosen = (fs::path(venv) / "bin" / "python").string();
-    origin = std::string("VIRTUAL_ENV=") + venv;
-  } else {
-    return PSLEAK_DEFAULT_PYTHON;
+  const PythonChoice choice = choosePython(options.pythonExecutable, PSLEAK_DEFAULT_PYTHON);
+  if (!choice.isDefault() && choice.version != embeddedPythonVersion()) {
+    throw UsageError(choice.origin + ": is Python " + choice.version + ", but psleak embeds Python " +
+                     embeddedPythonVersion() + "; build psleak with -DPSLEAK_PYTHONS naming a Python " +
+                     choice.version + " interpreter");
   }
-
-  std::error_code ec;
-  fs::path path = fs::absolute(chosen, ec);
-  if (ec || !fs::exists(path, ec)) throw UsageError(origin + ": no such python executable");
-  if (::access(path.c_str(), X_OK) != 0) throw UsageError(origin + ": not an executable file");
-
-  std::optional<std::string> version = venvVersion(path);
-  if (!version || version->empty()) version = askVersion(path, origin);
-  if (*version != embeddedPythonVersion()) {
-    throw UsageError(origin + ": is Python " + *version + ", but psleak embeds Python " +
-                     embeddedPythonVersion() + "; use a virtual environment of Python " +
-                     embeddedPythonVersion() + " or rebuild psleak with -DPython3_EXECUTABLE");
-  }
-  // Keep the venv's own path (not the symlink target): that is how Python finds pyvenv.cfg.
-  return path.lexically_normal().string();
+  return choice.executable;
 }
 
 // Owns a PyConfig between PyConfig_Init* and PyConfig_Clear.
@@ -134,6 +72,8 @@ void importOwnModules(bool psleakModule) {
 }
 
 }  // namespace
+
+std::string defaultPythonExecutable() { return PSLEAK_DEFAULT_PYTHON; }
 
 std::string embeddedPythonVersion() {
   return std::to_string(PY_MAJOR_VERSION) + "." + std::to_string(PY_MINOR_VERSION);

@@ -13,7 +13,8 @@ struct InterpreterOptions {
   // Keep pymalloc's pools instead of forcing the C allocator (hides small leaks).
   bool pymalloc = false;
   // A python executable (typically a virtual environment's bin/python) whose
-  // sys.path to adopt; empty: $VIRTUAL_ENV if set, else the interpreter built against.
+  // sys.path to adopt; empty: $VIRTUAL_ENV, else $PSLEAK_PYTHON, else the interpreter
+  // built against (core/python_choice.h).
   std::string pythonExecutable;
   // sys.argv; empty gives [""] as an interactive python has.
   std::vector<std::string> argv;
@@ -65,5 +66,8 @@ class Interpreter {
 
 // "3.11": the Python version psleak was built against.
 std::string embeddedPythonVersion();
+
+// The interpreter psleak was configured with (whose sys.path it adopts by default).
+std::string defaultPythonExecutable();
 
 }  // namespace psleak::py

@@ -105,24 +105,43 @@ std::vector<GarbageObject> garbageLeftBy(const std::function<void()>& call) {
   return objects;
 }
 
+namespace {
+
+// Python 3.12 made some objects immortal (None, True, False, small ints, interned
+// strings): they are never freed, so a reference taken and not given back leaks nothing.
+// Their count is a sentinel, and an extension built for the stable ABI of an older Python
+// still adds to it; watching them would report a leak where none can be.
+bool isImmortal(PyObject* object) {
+#if PY_VERSION_HEX >= 0x030C0000
+  return _Py_IsImmortal(object);
+#else
+  (void)object;
+  return false;
+#endif
+}
+
+}  // namespace
+
+void RefcountProbe::watch(PyObject* object, std::string name) {
+  if (isImmortal(object)) return;
+  objects_.push_back(object);
+  names_.push_back(std::move(name));
+}
+
 RefcountProbe::RefcountProbe(const ResolvedTarget& target) {
-  objects_.push_back(target.callable.get());
-  names_.push_back("the callable " + toRepr(target.callable.get(), 60));
+  watch(target.callable.get(), "the callable " + toRepr(target.callable.get(), 60));
   for (std::size_t i = 0; i < target.positional.size(); ++i) {
-    objects_.push_back(target.positional[i].get());
-    names_.push_back("argument " + std::to_string(i + 1) + " " + toRepr(target.positional[i].get(), 60));
+    watch(target.positional[i].get(),
+          "argument " + std::to_string(i + 1) + " " + toRepr(target.positional[i].get(), 60));
   }
   for (std::size_t i = 0; i < target.keywordValues.size(); ++i) {
     PyObject* name = PyTuple_GET_ITEM(target.keywordNames.get(), static_cast<Py_ssize_t>(i));
-    objects_.push_back(target.keywordValues[i].get());
-    names_.push_back("keyword argument " + toString(name) + "=" + toRepr(target.keywordValues[i].get(), 60));
+    watch(target.keywordValues[i].get(),
+          "keyword argument " + toString(name) + "=" + toRepr(target.keywordValues[i].get(), 60));
   }
-  objects_.push_back(Py_None);
-  names_.push_back("None");
-  objects_.push_back(Py_True);
-  names_.push_back("True");
-  objects_.push_back(Py_False);
-  names_.push_back("False");
+  watch(Py_None, "None");
+  watch(Py_True, "True");
+  watch(Py_False, "False");
   if (const PyRef& total = interpreterFunctions().getTotalRefcount) {
     totalRefcount_ = total.get();
     names_.push_back("all objects (sys.gettotalrefcount)");

@@ -30,6 +30,9 @@ class RefcountProbe {
   std::vector<std::int64_t> read() const;
 
  private:
+  // Adds `object` unless it is immortal (3.12+), whose count says nothing.
+  void watch(PyObject* object, std::string name);
+
   std::vector<PyObject*> objects_;  // borrowed: the target and the singletons outlive the probe
   std::vector<std::string> names_;
   PyObject* totalRefcount_ = nullptr;  // sys.gettotalrefcount, debug builds only (kept alive

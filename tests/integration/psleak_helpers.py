@@ -4,7 +4,9 @@ The tests are run by ctest (see CMakeLists.txt), which passes:
 
 * PSLEAK_BINARY       the psleak executable under test
 * PSLEAK_FIXTURE_DIR  the directory holding the built fixtures (leakfix, leakfix_py, ...)
-* PSLEAK_PYTHON       the python psleak embeds (for making venvs); defaults to sys.executable
+* PSLEAK_PYTHON       the Python the checks run under: psleak itself honours it and runs
+                      that version's runtime; ctest runs each module once per runtime
+                      (label py3.X). The tests make venvs with it. Defaults to sys.executable
 
 To run one module by hand, from this directory:
 
@@ -90,7 +92,7 @@ def fixture_dir():
 
 
 def embedded_python():
-    """The python psleak embeds (Debian's /usr/bin/python3 by default)."""
+    """The python the checks run under (Debian's /usr/bin/python3 by default)."""
     return os.environ.get("PSLEAK_PYTHON") or sys.executable
 
 
@@ -175,6 +177,16 @@ def run_psleak(*args, env=None, cwd=None, timeout=DEFAULT_TIMEOUT):
         check=False,
     )
     return Result(argv, completed)
+
+
+def make_foreign_venv(path, version):
+    """A fake virtual environment of Python `version` (which no psleak serves) at `path`:
+    its pyvenv.cfg names the version, its bin/python is a symlink to the embedded python."""
+    os.makedirs(os.path.join(path, "bin"))
+    with open(os.path.join(path, "pyvenv.cfg"), "w") as cfg:
+        cfg.write(f"home = /usr/bin\ninclude-system-site-packages = false\nversion = {version}\n")
+    os.symlink(embedded_python(), os.path.join(path, "bin", "python"))
+    return os.path.join(path, "bin", "python")
 
 
 def run_python(*args, timeout=DEFAULT_TIMEOUT):

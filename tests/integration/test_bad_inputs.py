@@ -11,7 +11,7 @@ import shutil
 import tempfile
 import unittest
 
-from psleak_helpers import EXIT_TARGET, EXIT_USAGE, PsleakTestCase, embedded_python, run_python
+from psleak_helpers import EXIT_TARGET, EXIT_USAGE, PsleakTestCase, make_foreign_venv, run_python
 
 
 class Case:
@@ -95,12 +95,7 @@ class BadInputs(PsleakTestCase):
             "-c", "import sys; print('%d.%d' % sys.version_info[:2])").stdout.strip()
         # A fake virtual environment of another Python version: its pyvenv.cfg says
         # 3.99 and its bin/python is (a symlink to) the embedded python.
-        venv = os.path.join(cls.tmp, "py399")
-        os.makedirs(os.path.join(venv, "bin"))
-        with open(os.path.join(venv, "pyvenv.cfg"), "w") as cfg:
-            cfg.write("home = /usr/bin\ninclude-system-site-packages = false\n"
-                      "version = 3.99.0\n")
-        os.symlink(embedded_python(), os.path.join(venv, "bin", "python"))
+        make_foreign_venv(os.path.join(cls.tmp, "py399"), "3.99.0")
         with open(os.path.join(cls.tmp, "not_executable"), "w") as f:
             f.write("#!/bin/sh\n")
 

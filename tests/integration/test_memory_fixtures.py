@@ -29,6 +29,13 @@ def heap_per_call(low, high):
     def check(test, doc, where):
         metric = "alloc_bytes" if "allocs" in doc["runs"][-1]["deltas"] else "heap_used"
         per_call = per_call_growth(doc["verdict"], metric)
+        if per_call is None and metric == "alloc_bytes":
+            # From Python 3.12 each run's bytes carry a few KiB of the interpreter's own
+            # beside the calls' (32 B ints: 54, 42, 41 B/call over 200, 300, 400 calls),
+            # so the verdict may rest on the count of blocks alone; the bytes over all
+            # runs must still be the leak's.
+            test.assertGreaterEqual(per_call_growth(doc["verdict"], "allocs") or 0, 1, where)
+            per_call = total_per_call(doc, metric)
         test.assertIsNotNone(per_call, f"{metric} is not among the growing metrics{where}")
         test.assertGreaterEqual(per_call, low, where)
         test.assertLessEqual(per_call, high, where)

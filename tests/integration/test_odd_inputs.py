@@ -511,7 +511,11 @@ class HooksThatCannotCount(PsleakTestCase):
     and measures as with --no-hooks. Slow under valgrind: few, small runs."""
 
     def valgrind(self, *args):
-        argv = ["valgrind", "-q", "--log-file=/dev/null", psleak_binary(), *args]
+        # For another Python than its own, psleak runs that version's runtime in its place
+        # (exec): valgrind follows it only with --trace-children (not into the Python that
+        # psleak asks for its version, which would only be slow).
+        argv = ["valgrind", "-q", "--log-file=/dev/null", "--trace-children=yes",
+                "--trace-children-skip=*python*", psleak_binary(), *args]
         return subprocess.run(argv, cwd=fixture_dir(), env=clean_environment(),
                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, errors="replace", timeout=600,
