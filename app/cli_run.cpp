@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "batch_progress.h"
 #include "check_options.h"
 #include "cli_commands.h"
 #include "commands/isolated_run.h"
@@ -66,9 +67,10 @@ class RunCommand : public Command {
     // From here on target code may run, here or in a child: its stdout goes to stderr.
     platform::separateReportFromTargetOutput();
 
+    const std::unique_ptr<ProgressLine> progress = ProgressLine::create(output);
+    options_.progress = progress.get();
     RunCallback printRun;
     if (!output.json) {
-      options_.check.progress = progressLine(output);
       printRun = [&](const RunDelta& run, const Assessment&) {
         clearProgressLine();
         writeStdout(formatRunLine(run, TextOptions{output.rawBytes}) + "\n");
@@ -116,9 +118,13 @@ class RunCommand : public Command {
     const std::vector<RunOptions> targets = readTargetsFile(targetsFile_, options_);
     platform::separateReportFromTargetOutput();
     platform::installInterruptHandler();
-    ScanReport scan = runBatch(targets, {cli_.jobs, cli_.timeoutSeconds}, [&](const Report& r) {
-      if (!output.json) std::fprintf(stderr, "%s\n", formatScanRow(r, output.rawBytes).c_str());
-    });
+    ScanReport scan;
+    {
+      BatchProgress progress(output, "run --targets");
+      progress.planned(targets.size());
+      scan = runBatch(targets, {cli_.jobs, cli_.timeoutSeconds},
+                      [&](const Report& r) { progress.finished(r); });
+    }  // the progress line is off the screen before the table
     scan.command = "run";
     return finishBatch(scan, cli_, output);
   }

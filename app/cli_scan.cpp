@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "batch_progress.h"
 #include "check_options.h"
 #include "cli_commands.h"
 #include "commands/scan_command.h"
@@ -64,10 +65,13 @@ class ScanCommand : public Command {
     platform::separateReportFromTargetOutput();
     platform::installInterruptHandler();
     if (list_) return listTargets(output);
-    const ScanReport scan = runScan(options_, [&](const Report& r) {
-      // Progress as each target ends; the table follows on stdout.
-      if (!output.json) std::fprintf(stderr, "%s\n", formatScanRow(r, output.rawBytes).c_str());
-    });
+    ScanReport scan;
+    {
+      BatchProgress progress(output, "scan");
+      scan = runScan(
+          options_, [&](const Report& r) { progress.finished(r); },
+          [&](std::size_t targets) { progress.planned(targets); });
+    }  // the progress line is off the screen before the table
     const int code = finishBatch(scan, cli_, output);
     if (scan.results.empty() && !scan.interrupted) printNothingMatched(scan.skipped.size());
     return code;

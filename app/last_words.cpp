@@ -1,5 +1,7 @@
 #include "last_words.h"
 
+#include "progress_line.h"
+
 #include "psleak/platform/last_words.h"
 #include "psleak/platform/report_output.h"
 #include "report/json_report.h"
@@ -41,7 +43,9 @@ void LastWords::arm() {
   const std::string rest =
       " while checking " + targetText_ + ", " + where_ + "; run with --isolate to keep the report";
   if (!json_) {
-    platform::setLastWords(2, "psleak: error: ", rest + "\n");
+    // Over the progress line, if one may be on the screen.
+    platform::setLastWords(2, progressLineActive() ? "\r\033[Kpsleak: error: " : "psleak: error: ",
+                           rest + "\n");
     return;
   }
   Report report = partial_;

@@ -17,28 +17,27 @@
 #include "psleak/platform/report_output.h"
 #include "report/format.h"
 #include "report/json_report.h"
+#include "progress_line.h"
 
 namespace psleak::cli {
 
 namespace {
 
 std::string gStdoutError;
-bool gProgressShown = false;
-bool gProgressEnabled = false;  // a progress line may be drawn, by psleak or its child
 
-bool isCi() {
+}  // namespace
+
+bool runningInCi() {
   const char* ci = std::getenv("CI");
   return ci && *ci && std::strcmp(ci, "0") != 0 && std::strcmp(ci, "false") != 0;
 }
-
-}  // namespace
 
 bool useColor(const OutputOptions& options) {
   if (options.color == "always") return true;
   if (options.color == "never") return false;
   const char* noColor = std::getenv("NO_COLOR");
   const char* term = std::getenv("TERM");
-  return ::isatty(platform::reportFd()) && !(noColor && *noColor) && !isCi() &&
+  return ::isatty(platform::reportFd()) && !(noColor && *noColor) && !runningInCi() &&
          !(term && std::strcmp(term, "dumb") == 0);
 }
 
@@ -82,30 +81,6 @@ void printColored(const std::string& text, bool color) {
     start = end + 1;
   }
   writeStdout(out);
-}
-
-ProgressCallback progressLine(const OutputOptions& options) {
-  if (options.json || !::isatty(STDERR_FILENO) || isCi()) return {};
-  gProgressEnabled = true;
-  return [](int run, std::int64_t done, std::int64_t total, double seconds) {
-    char line[128];
-    const int n = std::snprintf(line, sizeof line, "\r\033[K  run %d: %lld/%lld calls, %.1f s",
-                                run, static_cast<long long>(done), static_cast<long long>(total),
-                                seconds);
-    if (n > 0) {
-      const ssize_t written = ::write(STDERR_FILENO, line, static_cast<std::size_t>(std::min(n, 127)));
-      (void)written;
-      gProgressShown = true;
-    }
-  };
-}
-
-void clearProgressLine() {
-  // With --isolate the child draws the line: clear whenever one may be there.
-  if (!gProgressShown && !gProgressEnabled) return;
-  const ssize_t written = ::write(STDERR_FILENO, "\r\033[K", 4);
-  (void)written;
-  gProgressShown = false;
 }
 
 void setUpLogging(int verbosity) {

@@ -19,6 +19,9 @@ struct OutputOptions {
   std::string color = "auto";  // --color auto|always|never
 };
 
+// Whether CI is set (to anything but "", "0" or "false"): no colour, no progress line.
+bool runningInCi();
+
 // Colour on stdout: --color always; never with --color never; with auto, only on a
 // terminal and when neither NO_COLOR nor CI is set.
 bool useColor(const OutputOptions& options);
@@ -35,12 +38,6 @@ const std::string& stdoutError();
 
 // Prints `text` to stdout line by line, each through colorize.
 void printColored(const std::string& text, bool color);
-
-// A progress line on stderr while a run's calls are made, when stderr is a terminal
-// (and not in CI). Allocation-free: it runs inside the measured window.
-ProgressCallback progressLine(const OutputOptions& options);
-// Clears the progress line, if one is shown, before a result line is printed.
-void clearProgressLine();
 
 // spdlog to stderr, at warning level unless -v (info) or -vv (debug).
 void setUpLogging(int verbosity);

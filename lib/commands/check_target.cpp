@@ -38,7 +38,13 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
   ProcessSampler sampler;
   std::optional<GrowthGuard> guard;
   if (options.check.maxGrowth > 0) guard.emplace(python, sampler, options.check.maxGrowth);
-  Workload& workload = guard ? static_cast<Workload&>(*guard) : python;
+  Workload& guarded = guard ? static_cast<Workload&>(*guard) : python;
+  std::optional<ProgressWorkload> shown;
+  if (options.progress) shown.emplace(guarded, *options.progress);
+  Workload& workload = shown ? static_cast<Workload&>(*shown) : guarded;
+  auto startStep = [&](const char* name, int run, std::int64_t calls) {
+    if (shown) shown->startStep(name, run, calls);
+  };
   std::string phase;
   phase.reserve(128);  // kept between runs: it must not grow while memory is measured
   auto enter = [&](const std::string& where) {
@@ -46,17 +52,26 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
     if (onPhase) onPhase(phase);
   };
 
+  // However the check ends.
+  struct CountCalls {
+    const py::PythonWorkload& python;
+    Report& report;
+    ~CountCalls() { report.callsMade = python.callsMade(); }
+  } countCalls{python, report};
+
   const CheckSelection& checks = options.checks;
   std::optional<Assessment> memory;
   try {
     spdlog::info("checking {} ({}): {} warm-up calls", target.description,
                  fmt::join(checks.names(), ","), options.check.warmup);
     enter("before run 1, during the warm-up calls");
+    startStep("warm-up", 0, options.check.warmup);
     workload.call(options.check.warmup);
 
     if (anyOneCallCheck(checks)) {
       spdlog::info("resource checks around one call");
       enter("before run 1, during the resource checks");
+      startStep("resource checks", 0, 0);
       for (Finding& finding : py::checkResourcesAroundOneCall(workload, checks)) {
         report.findings.push_back(std::move(finding));
       }
@@ -79,6 +94,7 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
         if (checks.enabled(CheckKind::Refcount)) refcounts.emplace(target);
         runs.onRunStart = [&](int run) {
           enter(runPhase(run));
+          startStep("run", run, callsForRun(run, options.check.calls));
           if (refcounts && run == 1) refcounts->reads.push_back(refcounts->probe.read());
         };
         spdlog::info("memory runs of {}+ calls (at most {} runs)", runs.calls, runs.detector.retries);
@@ -106,6 +122,7 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
         report.findings.push_back({CheckKind::Refcount, Severity::Warning, std::string("refcount ") + skipped, {}});
       } else {
         enter("during the reference-count calls");
+        startStep("reference counts", 0, 0);
         std::vector<Finding> found;
         if (refcounts) {
           spdlog::info("reference counts read between the memory runs");
@@ -123,7 +140,9 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
       } else {
         spdlog::info("traced run of {} calls", options.check.calls);
         enter("during the traced run (--trace)");
-        report.trace = traceLiveAllocations(workload, options.check.calls, options.traceTop);
+        startStep("traced run", 0, options.check.calls);
+        report.trace =
+            traceLiveAllocations(workload, options.check.calls, options.traceTop, options.progress);
       }
     }
   } catch (const GrowthLimitExceeded& e) {

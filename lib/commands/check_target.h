@@ -11,6 +11,7 @@
 #include "python/target.h"
 #include "report/report.h"
 #include "runner/memory_check.h"
+#include "runner/progress.h"
 
 namespace psleak {
 
@@ -25,6 +26,8 @@ struct CheckOptions {
   PyObject* clearCallback = nullptr;
   // MemoryLeakTestCase only: calls through its call() override, exceptions kept as raised.
   py::CallRouting routing;
+  // Told each step of the check and the calls made in it (optional).
+  Progress* progress = nullptr;
 };
 
 // How this process counts allocations now (for the report's settings).

@@ -5,7 +5,12 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <optional>
 
 #include "psleak/platform/interrupt.h"
 #include "report/format.h"
@@ -16,8 +21,64 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
+// The child's side of a progress line: each step, and the calls done at most every
+// kProgressMessageInterval, as {"progress": ...} lines to the parent. Told between calls
+// inside the measured window: formatted on the stack, written with write(2).
+class ProgressToParent : public Progress {
+ public:
+  explicit ProgressToParent(int fd) : fd_(fd) {}
+
+  void step(const char* name, int run, std::int64_t total, const char* unit) noexcept override {
+    char cleanName[48], cleanUnit[16];
+    jsonSafe(cleanName, sizeof cleanName, name);
+    jsonSafe(cleanUnit, sizeof cleanUnit, unit);
+    char line[160];
+    const int n = std::snprintf(line, sizeof line,
+                                "{\"progress\":{\"step\":\"%s\",\"run\":%d,\"total\":%lld,\"unit\":\"%s\"}}\n",
+                                cleanName, run, static_cast<long long>(total), cleanUnit);
+    send(line, n);
+    total_ = total;
+  }
+
+  void advance(std::int64_t done) noexcept override {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - lastSent_ < kProgressMessageInterval && !(total_ > 0 && done >= total_)) return;
+    char line[64];
+    const int n = std::snprintf(line, sizeof line, "{\"progress\":{\"done\":%lld}}\n",
+                                static_cast<long long>(done));
+    send(line, n);
+  }
+
+ private:
+  static constexpr auto kProgressMessageInterval = std::chrono::milliseconds(100);
+
+  // Printable ASCII without quotes or backslashes: the text needs no JSON escapes.
+  static void jsonSafe(char* out, std::size_t size, const char* text) {
+    std::size_t i = 0;
+    for (; text && text[i] && i + 1 < size; ++i) {
+      const unsigned char c = static_cast<unsigned char>(text[i]);
+      out[i] = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? static_cast<char>(c) : '?';
+    }
+    out[i] = '\0';
+  }
+
+  void send(const char* line, int length) noexcept {
+    if (length <= 0) return;
+    // Shorter than PIPE_BUF: one write, never interleaved with another line.
+    const ssize_t written = ::write(fd_, line, static_cast<std::size_t>(length));
+    (void)written;  // a parent that went away ends the child otherwise
+    lastSent_ = std::chrono::steady_clock::now();
+  }
+
+  int fd_;
+  std::int64_t total_ = 0;
+  std::chrono::steady_clock::time_point lastSent_{};
+};
+
 // The child's side: the check as `psleak run` makes it, reported as JSON lines.
-int checkInChild(const RunOptions& options, int writeFd) {
+int checkInChild(RunOptions options, int writeFd) {
+  std::optional<ProgressToParent> progress;
+  if (options.progress) options.progress = &progress.emplace(writeFd);
   const Report report = runCommand(
       options,
       [&](const RunDelta& run, const Assessment&) {
@@ -40,6 +101,7 @@ constexpr int kClosedPipeGraceMs = 2000;
 
 IsolatedCheck::IsolatedCheck(const RunOptions& options, double timeoutSeconds)
     : partial_(describeRun(options)),
+      progress_(options.progress),
       child_(platform::ChildProcess::start(
           [&options](int writeFd) { return checkInChild(options, writeFd); },
           /*stdoutToStderr=*/true)),
@@ -88,11 +150,23 @@ void IsolatedCheck::readLines(const RunCallback& onRun) {
       const RunDelta run = runFromJson(line["run"]);
       partial_.runs.push_back(run);
       if (onRun) onRun(run, Assessment{});
+    } else if (line.contains("progress") && line["progress"].is_object()) {
+      showProgress(line["progress"]);
     } else if (line.contains("phase") && line["phase"].is_string()) {
       phase_ = line["phase"].get<std::string>();
     } else if (line.contains("report")) {
       finished_ = reportFromJson(line["report"]);
     }
+  }
+}
+
+void IsolatedCheck::showProgress(const json& progress) {
+  if (!progress_) return;
+  if (progress.contains("step")) {
+    progress_->step(progress.value("step", "").c_str(), progress.value("run", 0),
+                    progress.value("total", std::int64_t{0}), progress.value("unit", "calls").c_str());
+  } else if (progress.contains("done")) {
+    progress_->advance(progress.value("done", std::int64_t{0}));
   }
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "commands/run_command.h"
 #include "psleak/platform/child_process.h"
 #include "report/report.h"
@@ -19,7 +21,8 @@ namespace psleak {
 // them back into a Report. Several can be driven at once by polling their fds.
 class IsolatedCheck {
  public:
-  // Forks the child. `timeoutSeconds` (0: none) bounds the whole check.
+  // Forks the child. `timeoutSeconds` (0: none) bounds the whole check. The child's
+  // steps and calls go to `options.progress`, if set, as they come.
   IsolatedCheck(const RunOptions& options, double timeoutSeconds);
 
   // What to poll: the pipe, and a descriptor that is readable once the child ended.
@@ -43,8 +46,10 @@ class IsolatedCheck {
   // Milliseconds left before the timeout (-1: none); 0 once it has passed.
   int millisecondsLeft() const;
   void readLines(const RunCallback& onRun);
+  void showProgress(const nlohmann::ordered_json& progress);
 
   Report partial_;
+  Progress* progress_;
   std::string phase_ = kImportPhase;  // where the child is, as it last said
   std::optional<Report> finished_;
   platform::ChildProcess child_;

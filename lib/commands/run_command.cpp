@@ -93,6 +93,8 @@ struct FlushOnExit {
 
 void measure(RunOptions& options, Report& report, const RunCallback& onRun,
              const PhaseCallback& onPhase, const platform::ForkWatch& forkWatch) {
+  if (options.progress) options.progress->step("starting Python", 0, 0);
+  options.interpreter.importPsleakModule = false;  // a check calls no part of it
   py::Interpreter interpreter(options.interpreter);
   // Whatever the target left behind (threads, half-torn state) must not hang or crash
   // psleak after the verdict: the process exits without finalizing Python.
@@ -102,6 +104,7 @@ void measure(RunOptions& options, Report& report, const RunCallback& onRun,
   // After the interpreter's own SIGINT handler, which it would replace.
   platform::installInterruptHandler();
 
+  if (options.progress) options.progress->step("importing the target", 0, 0);
   const py::ResolvedTarget target = py::resolveTarget(options.target);
   // The import or --setup may have forked: only the process that started stays.
   if (forkWatch.inForkedChildStrict()) platform::leaveForkedChild();
@@ -111,6 +114,7 @@ void measure(RunOptions& options, Report& report, const RunCallback& onRun,
   check.rawBytes = options.rawBytes;
   check.trace = options.trace;
   check.traceTop = options.traceTop;
+  check.progress = options.progress;
   checkTarget(target, check, report, onRun, onPhase);
 }
 

@@ -28,6 +28,8 @@ struct RunOptions {
   bool rawBytes = false;
   bool trace = false;          // --trace
   std::size_t traceTop = 10;   // --trace-top
+  // Told each step of the check as it starts, and the calls made (optional; not owned).
+  Progress* progress = nullptr;
 };
 
 // A report of `options` with what is known before anything runs: target, settings,

@@ -430,7 +430,8 @@ ScanListing listScan(const ScanOptions& options, const ResultCallback& onModuleE
   return plan;
 }
 
-ScanReport runScan(const ScanOptions& options, const ResultCallback& onResult) {
+ScanReport runScan(const ScanOptions& options, const ResultCallback& onResult,
+                   const std::function<void(std::size_t targets)>& onPlanned) {
   const auto start = Clock::now();
   ScanListing plan = listScan(options, onResult);
   std::vector<RunOptions> targets;
@@ -439,6 +440,7 @@ ScanReport runScan(const ScanOptions& options, const ResultCallback& onResult) {
     target.targetText = spec;
     targets.push_back(std::move(target));
   }
+  if (onPlanned) onPlanned(targets.size());
   ScanReport report = runBatch(targets, options.batch, onResult);
   report.command = "scan";
   report.modules = options.modules;

@@ -41,7 +41,9 @@ ScanListing listScan(const ScanOptions& options, const ResultCallback& onModuleE
 
 // listScan, then checks the targets with runBatch. A module that cannot be imported is a
 // result with a "target" error.
-ScanReport runScan(const ScanOptions& options, const ResultCallback& onResult);
+// `onPlanned`, if set, is told how many targets will be checked once they are listed.
+ScanReport runScan(const ScanOptions& options, const ResultCallback& onResult,
+                   const std::function<void(std::size_t targets)>& onPlanned = {});
 
 // Reads --targets FILE: a JSON array of {"target"|"expr", "args", "kwargs", "setup",
 // "expect_exception"} objects, or one target per line written as `psleak run` arguments

@@ -106,7 +106,28 @@ std::vector<MetricGrowth> LeakDetector::growingMetrics(const std::vector<RunDelt
   return growing;
 }
 
-Assessment LeakDetector::assess(const std::vector<RunDelta>& runs) const {
+std::vector<RunDelta> privateGrowthAsNewPages(const std::vector<RunDelta>& runs) {
+  std::vector<RunDelta> judged = runs;
+  for (RunDelta& run : judged) {
+    if (run.growth.has(Metric::Uss) && run.growth.has(Metric::Rss)) {
+      run.growth.set(Metric::Uss, std::min(run.growth.get(Metric::Uss), run.growth.get(Metric::Rss)));
+    }
+  }
+  return judged;
+}
+
+Assessment LeakDetector::assess(const std::vector<RunDelta>& measured) const {
+  Assessment result = judge(privateGrowthAsNewPages(measured));
+  // Judged on the runs as privateGrowthAsNewPages has them, reported as measured: the
+  // figures the verdict gives are those of the run table.
+  for (MetricGrowth& growth : result.growing) {
+    growth.growth = measured.back().growth.get(growth.metric);
+    growth.perCall = measured.back().perCall(growth.metric);
+  }
+  return result;
+}
+
+Assessment LeakDetector::judge(const std::vector<RunDelta>& runs) const {
   Assessment result;
   result.runs = static_cast<int>(runs.size());
   if (runs.empty()) return result;
@@ -135,7 +156,8 @@ Assessment LeakDetector::assess(const std::vector<RunDelta>& runs) const {
   // something grew in every run, but not necessarily the same metric every time.)
   std::vector<MetricGrowth> strong;
   for (const MetricGrowth& growth : result.growing) {
-    if (growth.growth >= strongGrowth(growth.metric) && grewInEachOfLastRuns(runs, growth.metric)) {
+    if (growth.growth >= strongGrowth(growth.metric) && grewInEachOfLastRuns(runs, growth.metric) &&
+        risesWithCalls(runs, growth.metric)) {
       strong.push_back(growth);
     }
   }
@@ -153,6 +175,24 @@ bool LeakDetector::grewInEachOfLastRuns(const std::vector<RunDelta>& runs, Metri
     if (!stillGrowing(prefix, m, exact)) return false;
   }
   return true;
+}
+
+bool LeakDetector::risesWithCalls(const std::vector<RunDelta>& runs, Metric m) const {
+  if (runs.size() < 2) return true;  // one run: nothing to compare it with
+  // The mean growth and calls of the earlier and the later half of the runs (the middle
+  // run, if any, in the later half).
+  const std::size_t half = runs.size() / 2;
+  double growth[2] = {0, 0}, calls[2] = {0, 0};
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const std::size_t part = i < half ? 0 : 1;
+    growth[part] += static_cast<double>(growthAt(runs, i, m));
+    calls[part] += static_cast<double>(runs[i].calls);
+  }
+  const double counts[2] = {static_cast<double>(half), static_cast<double>(runs.size() - half)};
+  const double earlierGrowth = growth[0] / counts[0], laterGrowth = growth[1] / counts[1];
+  const double callsRatio = (calls[1] / counts[1]) / (calls[0] / counts[0]);
+  if (earlierGrowth <= 0) return laterGrowth > 0;
+  return laterGrowth >= earlierGrowth * (1 + (callsRatio - 1) * kRiseWithCallsShare);
 }
 
 bool LeakDetector::growsWithCalls(const std::vector<RunDelta>& runs, Metric m) const {

@@ -105,12 +105,21 @@ inline constexpr double kProportionalSpread = 1.25;
 inline constexpr std::int64_t kStrongGrowthBlocks = 32;
 inline constexpr std::int64_t kStrongGrowthBytes = 4096;
 inline constexpr int kWeakProportionalRuns = 5;
+// Growth made once per run, whatever its calls (what a run's cache clearing makes the
+// code fill again, say), is no leak of the calls, however large: a verdict by `retries`
+// needs growth that rises with the calls, the later half of the runs growing more than
+// the earlier half by at least this share of what their calls rose by. A small share:
+// a cache that never evicts but finds fewer new keys as it fills (a heavy-tailed key
+// distribution) grows only 1.1 to 1.5 times more in the later half while the calls
+// double, and is a leak all the same; flat growth per run does not rise at all.
+inline constexpr double kRiseWithCallsShare = 0.1;
 
 class LeakDetector {
  public:
   explicit LeakDetector(DetectorSettings settings) : settings_(settings) {}
 
-  // Judges the runs so far (oldest first). Never throws.
+  // Judges the runs so far (oldest first), as privateGrowthAsNewPages() has them. Never
+  // throws.
   Assessment assess(const std::vector<RunDelta>& runs) const;
 
   // Metrics of the last run of `runs` that are still growing, by their role's rule.
@@ -121,6 +130,10 @@ class LeakDetector {
   // the strong-growth sizes), more each run, at per-call rates within kProportionalSpread.
   bool growsWithCalls(const std::vector<RunDelta>& runs, Metric m) const;
 
+  // Whether metric `m`'s mean growth in the later half of `runs` exceeds the earlier
+  // half's by at least kRiseWithCallsShare of the rise of their mean calls.
+  bool risesWithCalls(const std::vector<RunDelta>& runs, Metric m) const;
+
   const DetectorSettings& settings() const { return settings_; }
 
  private:
@@ -128,11 +141,18 @@ class LeakDetector {
   bool grewInEachOfLastRuns(const std::vector<RunDelta>& runs, Metric m) const;
   bool grewInProportion(const std::vector<RunDelta>& runs, Metric m, int window) const;
   bool stillGrowing(const std::vector<RunDelta>& runs, Metric m, bool exactCounters) const;
+  // assess() on runs as they are judged (privateGrowthAsNewPages).
+  Assessment judge(const std::vector<RunDelta>& runs) const;
   DetectorSettings settings_;
 };
 
 // Growth of `m` in one run that wobble of a kept result does not reach (see above).
 std::int64_t strongGrowth(Metric m);
+
+// The runs as the detector judges them: uss growth counts only as far as rss grew too.
+// New private memory raises both; uss alone rises when pages this process shares stop
+// being shared (another process that mapped the same library exits), which is no leak.
+std::vector<RunDelta> privateGrowthAsNewPages(const std::vector<RunDelta>& runs);
 
 // True when the runs carry psleak's exact counters (the hooks were counting).
 bool hasExactCounters(const std::vector<RunDelta>& runs);

@@ -2,7 +2,7 @@
 # GCDebugger, the exception classes and the test-suite runner. This source is compiled
 # into the module (see psleak_module.cpp) and runs in its namespace, next to the native
 # functions it uses: malloc_info(), malloc_trim(), _check(), _allocator_in_use(),
-# _EMBEDDED_ALLOCATOR, _API_SOURCE (this text) and _API_FILE_NAME.
+# _EMBEDDED_ALLOCATOR, and _SOURCES ({file name: source} of this text and the others).
 #
 # The API is that of the original `psleak` package (release 0.1.5), so that suites
 # written for it run unchanged; what differs is listed in README ("The Python module").
@@ -118,11 +118,12 @@ NativeThread = collections.namedtuple("NativeThread", "id name")
 
 
 def _show_source_in_tracebacks():
-    """Puts this source in linecache, so that tracebacks through it (a test made by
-    auto_generate(), say) show its lines instead of "???". Again after every check: the
-    checks clear linecache, as the original API does, lest its growth count as a leak."""
-    linecache.cache[_API_FILE_NAME] = (len(_API_SOURCE), None, _API_SOURCE.splitlines(True),
-                                       _API_FILE_NAME)
+    """Puts psleak's Python sources in linecache, so that tracebacks through them (a test
+    made by auto_generate(), say) show their lines instead of "???". Again after every
+    check: the checks clear linecache, as the original API does, lest its growth count as
+    a leak."""
+    for file_name, source in _SOURCES.items():
+        linecache.cache[file_name] = (len(source), None, source.splitlines(True), file_name)
 
 
 _show_source_in_tracebacks()
@@ -202,9 +203,13 @@ class GCDebugger:
     def check(self, fun):
         """Raises UncollectableGarbageError (extras: the objects) if anything leaked."""
         __tracebackhide__ = True
+        self._raise_if_leaked(_qualname(fun))
+
+    def _raise_if_leaked(self, fun_name):
+        __tracebackhide__ = True
         leaked = self.leaked_objects()
         if leaked:
-            raise UncollectableGarbageError(len(leaked), _qualname(fun), extras=leaked)
+            raise UncollectableGarbageError(len(leaked), fun_name, extras=leaked)
 
 
 # ---------------------------------------------------------------------------------------
@@ -313,6 +318,16 @@ def _require_type(name, value, kinds, kind_names):
         raise TypeError("%r must be instance of %s (got %r)" % (name, kind_names, value))
 
 
+def _require_exception_classes(exc, who):
+    """Raises TypeError unless exc is an exception class or a tuple of them (what an
+    `except` clause takes)."""
+    __tracebackhide__ = True
+    classes = exc if isinstance(exc, tuple) else (exc,)
+    if not classes or not all(isinstance(c, type) and issubclass(c, BaseException)
+                              for c in classes):
+        raise TypeError("%s: %r is not an exception class or a tuple of them" % (who, exc))
+
+
 def _require_at_least(name, value, minimum):
     if value < minimum:
         raise ValueError("%s must be >= %d (got %r)" % (name, minimum, value))
@@ -334,6 +349,29 @@ def _validate_tolerance(tolerance):
 
 _Options = collections.namedtuple(
     "_Options", "warmup_times times retries tolerance trim_callback checkers")
+
+
+def _validated_options(defaults, warmup_times=None, times=None, retries=None, tolerance=None,
+                       trim_callback=None, checkers=None):
+    """execute()'s options: those given, the attributes of the same names of `defaults`
+    (a test case, say) filling in; validated."""
+    __tracebackhide__ = True
+    pick = lambda value, attribute: getattr(defaults, attribute) if value is None else value
+    options = _Options(pick(warmup_times, "warmup_times"), pick(times, "times"),
+                       pick(retries, "retries"), pick(tolerance, "tolerance"),
+                       pick(trim_callback, "trim_callback"), pick(checkers, "checkers"))
+    for name in ("warmup_times", "times", "retries"):
+        _require_type(name, getattr(options, name), int, "int")
+    tolerance = 0 if options.tolerance is None else options.tolerance
+    _validate_tolerance(tolerance)
+    if options.trim_callback is not None:
+        _require_type("trim_callback", options.trim_callback, collections.abc.Callable,
+                      "Callable")
+    _require_type("checkers", options.checkers, Checkers, "Checkers")
+    _require_at_least("warmup_times", options.warmup_times, 0)
+    _require_at_least("times", options.times, 1)
+    _require_at_least("retries", options.retries, 0)
+    return options._replace(tolerance=tolerance)
 
 
 def _pymalloc_hides_leaks():
@@ -375,6 +413,70 @@ def _emit_warnings():
         warnings.warn("psleak: other Python threads are running (%s); what they allocate, "
                       "open or start while a function is checked can be taken for its leak"
                       % ", ".join(others), RuntimeWarning, stacklevel=_USER_FRAME)
+
+
+# ---------------------------------------------------------------------------------------
+# The checks of one callable: execute()'s, and those of --leaks on each test
+# ---------------------------------------------------------------------------------------
+
+def _check_callable(fun, args, kwargs, expected, options, via=None, on_run=None,
+                    warn_stacklevel=None, name=None):
+    """Makes execute()'s checks on fun(*args, **kwargs) and raises the exception of the
+    first leak found; returns the core's report (None when only the garbage check ran).
+
+    `via(bound)`, when given, makes every call, `bound` being fun with its arguments
+    bound; the reference count check still watches fun and the arguments themselves.
+    A warning finding of a clean verdict becomes a RuntimeWarning at `warn_stacklevel`
+    (None: no warning). `name` names fun in the messages (default: its qualified name).
+    """
+    __tracebackhide__ = True
+    name = _qualname(fun) if name is None else name
+    bound = functools.partial(fun, *args, **kwargs) if args or kwargs else fun
+    checkers = options.checkers
+    native = checkers._native_checks()
+    report = None
+    if native:
+        # A partial is looked through, so that the reference count check watches
+        # the function and the arguments themselves.
+        target, target_args, target_kwargs = fun, args, kwargs
+        if type(fun) is functools.partial:
+            target, target_args = fun.func, fun.args + args
+            target_kwargs = dict(fun.keywords, **kwargs)
+        report = _check(
+            target, tuple(target_args), dict(target_kwargs),
+            warmup=options.warmup_times, times=options.times, retries=options.retries,
+            tolerance=_tolerance_by_metric(options.tolerance), checks=native,
+            expected=expected, trim_callback=options.trim_callback,
+            via=via, bound=bound, on_run=on_run)
+        _raise_for(report, name, expected, warn_stacklevel)
+    if checkers.gcgarbage or not native:
+        _call_once(via, bound, name, expected, checkers.gcgarbage)
+    return report
+
+
+def _call_once(via, bound, name, expected, check_garbage):
+    """One more call, through `via` if given; with check_garbage, what it leaves in
+    reference cycles is a leak (UncollectableGarbageError)."""
+    __tracebackhide__ = True
+    if not check_garbage:
+        _call_expecting(via, bound, name, expected)
+        return
+    with GCDebugger() as debugger:
+        _call_expecting(via, bound, name, expected)
+    debugger._raise_if_leaked(name)
+
+
+def _call_expecting(via, bound, name, expected):
+    __tracebackhide__ = True
+    call = bound if via is None else functools.partial(via, bound)
+    if expected is None:
+        call()
+        return
+    try:
+        call()
+    except expected:
+        return
+    raise Error(_did_not_raise(name, expected))
 
 
 # ---------------------------------------------------------------------------------------
@@ -459,11 +561,7 @@ class MemoryLeakTestCase(unittest.TestCase):
         a tuple of classes): the error path is checked for leaks. A call that returns
         normally fails the test; another exception is raised as it is."""
         __tracebackhide__ = True
-        classes = exc if isinstance(exc, tuple) else (exc,)
-        if not classes or not all(isinstance(c, type) and issubclass(c, BaseException)
-                                  for c in classes):
-            raise TypeError("execute_w_exc: %r is not an exception class or a tuple of them"
-                            % (exc,))
+        _require_exception_classes(exc, "execute_w_exc")
         options = self._options(**kwargs)
         self._execute(fun, args, exc, options)
 
@@ -473,22 +571,8 @@ class MemoryLeakTestCase(unittest.TestCase):
                  trim_callback=None, checkers=None):
         """execute()'s options, the class attributes filling in, validated."""
         __tracebackhide__ = True
-        pick = lambda value, attribute: getattr(self, attribute) if value is None else value
-        options = _Options(pick(warmup_times, "warmup_times"), pick(times, "times"),
-                           pick(retries, "retries"), pick(tolerance, "tolerance"),
-                           pick(trim_callback, "trim_callback"), pick(checkers, "checkers"))
-        for name in ("warmup_times", "times", "retries"):
-            _require_type(name, getattr(options, name), int, "int")
-        tolerance = 0 if options.tolerance is None else options.tolerance
-        _validate_tolerance(tolerance)
-        if options.trim_callback is not None:
-            _require_type("trim_callback", options.trim_callback, collections.abc.Callable,
-                          "Callable")
-        _require_type("checkers", options.checkers, Checkers, "Checkers")
-        _require_at_least("warmup_times", options.warmup_times, 0)
-        _require_at_least("times", options.times, 1)
-        _require_at_least("retries", options.retries, 0)
-        return options._replace(tolerance=tolerance)
+        return _validated_options(self, warmup_times, times, retries, tolerance, trim_callback,
+                                  checkers)
 
     def _overridden_call(self):
         """The bound call() when a subclass overrides it, else None (fun is then called
@@ -507,50 +591,12 @@ class MemoryLeakTestCase(unittest.TestCase):
         __tracebackhide__ = True
         if not callable(fun):
             raise TypeError("'fun' must be instance of Callable (got %r)" % (fun,))
-        checkers = options.checkers
-        if checkers.memory and _pymalloc_hides_leaks():
+        if options.checkers.memory and _pymalloc_hides_leaks():
             raise unittest.SkipTest(_PYMALLOC_SKIP)
         _emit_warnings()
-        bound = functools.partial(fun, *args) if args else fun
-        native = checkers._native_checks()
-        if native:
-            # A partial is looked through, so that the reference count check watches
-            # the function and the arguments themselves.
-            target, target_args, target_kwargs = fun, args, {}
-            if type(fun) is functools.partial:
-                target, target_args, target_kwargs = fun.func, fun.args + args, fun.keywords
-            report = _check(
-                target, tuple(target_args), dict(target_kwargs),
-                warmup=options.warmup_times, times=options.times, retries=options.retries,
-                tolerance=_tolerance_by_metric(options.tolerance), checks=native,
-                expected=expected, trim_callback=options.trim_callback,
-                via=self._overridden_call(), bound=bound,
-                on_run=self._log_run if self.verbosity >= 1 else None)
-            _raise_for(report, fun, expected)
-        if checkers.gcgarbage or not native:
-            self._call_once(fun, bound, expected, checkers.gcgarbage)
-
-    def _call_once(self, fun, bound, expected, check_garbage):
-        """One more call, through call(); with check_garbage, what it leaves in reference
-        cycles is a leak (UncollectableGarbageError)."""
-        __tracebackhide__ = True
-        if not check_garbage:
-            self._call_expecting(fun, bound, expected)
-            return
-        with GCDebugger() as debugger:
-            self._call_expecting(fun, bound, expected)
-        debugger.check(fun)
-
-    def _call_expecting(self, fun, bound, expected):
-        __tracebackhide__ = True
-        if expected is None:
-            self.call(bound)
-            return
-        try:
-            self.call(bound)
-        except expected:
-            return
-        raise Error(_did_not_raise(fun, expected))
+        _check_callable(fun, args, {}, expected, options, via=self._overridden_call(),
+                        on_run=self._log_run if self.verbosity >= 1 else None,
+                        warn_stacklevel=_USER_FRAME + 1)
 
     # --- verbosity
 
@@ -579,9 +625,9 @@ def _generated_test(method, name, fun, execute_kwargs):
     return test
 
 
-def _did_not_raise(fun, expected):
+def _did_not_raise(name, expected):
     names = expected if isinstance(expected, tuple) else (expected,)
-    return "%r did not raise %s" % (_qualname(fun), " or ".join(map(str, names)))
+    return "%r did not raise %s" % (name, " or ".join(map(str, names)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -638,22 +684,24 @@ _RESOURCE_ERRORS = {
 }
 
 
-def _raise_for(report, fun, expected):
+def _raise_for(report, name, expected, warn_stacklevel):
+    """Raises the exception of the report's leak, named after `name`; a clean report's
+    warnings become RuntimeWarnings at warn_stacklevel (None: none)."""
     __tracebackhide__ = True
     verdict = report["verdict"]
     findings = report["findings"]
     if verdict["status"] == "clean":
         # A count that went down is worth knowing, but is no leak.
         for finding in findings:
-            if finding["severity"] == "warning":
+            if finding["severity"] == "warning" and warn_stacklevel is not None:
                 warnings.warn("psleak: " + finding["message"], RuntimeWarning,
-                              stacklevel=_USER_FRAME)
+                              stacklevel=warn_stacklevel)
         return
     if verdict["status"] == "error":
         if verdict["kind"] == "expected-exception":
             # The core's message says which call: "... returned normally on call 3 ...".
             which = re.search(r"returned normally on call \d+", verdict["message"])
-            raise Error("%s: it %s" % (_did_not_raise(fun, expected),
+            raise Error("%s: it %s" % (_did_not_raise(name, expected),
                                        which.group(0) if which else "returned normally"))
         details = verdict.get("details") or ""
         raise RuntimeError(verdict["message"] + ("\n" + details if details else ""))
@@ -663,18 +711,42 @@ def _raise_for(report, fun, expected):
     if kind in _RESOURCE_ERRORS:
         # The message ends with what each resource is, as in the original API; then only
         # other leaks (the checks a resource leak made psleak skip go without saying).
-        error, describe = _RESOURCE_ERRORS[kind]
+        error_class, describe = _RESOURCE_ERRORS[kind]
         other_leaks = [f["text"] for f in others if f["severity"] == "leak"]
-        raise error(len(leak["items"]), _qualname(fun), extras=describe(leak["items"]),
-                    details="\n".join(other_leaks) or None)
-    # The leak's message, then psleak's detail: the run table, the other findings.
-    head = "\n".join([leak["message"]] + ["    " + item for item in leak["items"]])
-    error = {"memory": MemoryLeakError, "refcount": ReferenceLeakError}.get(kind, Error)
-    raise error("\n".join([head] + report["run_lines"] + [f["text"] for f in others]))
+        error = error_class(len(leak["items"]), name, extras=describe(leak["items"]),
+                            details="\n".join(other_leaks) or None)
+    else:
+        # The leak's message, then psleak's detail: the run table, the other findings.
+        head = "\n".join([leak["message"]] + ["    " + item for item in leak["items"]])
+        error_class = {"memory": MemoryLeakError, "refcount": ReferenceLeakError}.get(kind, Error)
+        error = error_class("\n".join([head] + report["run_lines"] + [f["text"] for f in others]))
+    error._report = report  # for the JSON of --leaks
+    raise error
 
 
-def _run_tests(paths, verbosity=2):
-    """Runs unittest discovery over files and folders; returns True if all passed."""
+def _tests_of_file(loader, path):
+    """The tests of one file, imported as a top-level module from its folder. (Discovery
+    with the file's name as pattern would also run every package's load_tests in that
+    folder: `psleak test Lib/test/test_bz2.py` ran test_zoneinfo and test_warnings too.)"""
+    folder, name = os.path.split(path)
+    module_name, extension = os.path.splitext(name)
+    if extension == ".py" and module_name.isidentifier():
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        try:
+            module = _import_module(module_name)
+        except Exception:
+            module = None  # discovery below reports the import error as a failed test
+        found = getattr(module, "__file__", None)
+        if found and os.path.realpath(found) == os.path.realpath(path):
+            return loader.loadTestsFromModule(module)
+    return loader.discover(folder, pattern=name, top_level_dir=folder)
+
+
+def _run_tests(paths, verbosity=2, leaks=None):
+    """Runs unittest discovery over files and folders; returns True if all passed.
+    `leaks`, a dict, turns --leaks on (psleak_leaks.py): "budget" (seconds or None) and
+    "json" (a file for the JSON report, or None)."""
     loader = unittest.TestLoader()
     suite = unittest.TestSuite()
     for path in paths:
@@ -684,13 +756,23 @@ def _run_tests(paths, verbosity=2):
         if os.path.isdir(path):
             suite.addTests(loader.discover(path, top_level_dir=path))
         else:
-            folder, name = os.path.split(path)
-            suite.addTests(loader.discover(folder, pattern=name, top_level_dir=folder))
+            suite.addTests(_tests_of_file(loader, path))
     if suite.countTestCases() == 0:
         print("psleak: no tests found in %s" % ", ".join(paths), file=sys.stderr)
         return False
-    result = unittest.TextTestRunner(verbosity=verbosity).run(suite)
-    return result.wasSuccessful()
+    if leaks is None:
+        return unittest.TextTestRunner(verbosity=verbosity).run(suite).wasSuccessful()
+    json_path = leaks.get("json")
+    if json_path:
+        _check_writable(json_path, "--leaks-json")
+    session = _LeakSession("psleak test --leaks", _UNITTEST_REPEATED, budget=leaks.get("budget"))
+    try:
+        return _leaks_text_runner(verbosity, session).run(suite).wasSuccessful()
+    finally:  # also when Ctrl-C stops the run: what was found so far
+        sys.stderr.write("".join("psleak --leaks: %s\n" % line
+                                 for line in session.summary_lines()))
+        if json_path:
+            session.write_json(json_path)
 
 
 def _required_from_docstring(obj, name):

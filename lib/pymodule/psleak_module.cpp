@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <string>
+#include <utility>
 
 #include "commands/check_target.h"
 #include "core/errors.h"
@@ -226,6 +227,56 @@ void quietLogging() {
   spdlog::set_default_logger(logger);
 }
 
+// psleak's Python sources have no file on disk: each is compiled under a file name of
+// its own and shows its lines in tracebacks through linecache (psleak_api.py's
+// _show_source_in_tracebacks reads them from _SOURCES).
+constexpr const char* kApiFileName = "psleak_api.py";
+constexpr const char* kLeaksFileName = "psleak_leaks.py";
+constexpr const char* kPytestPluginFileName = "psleak_pytest.py";
+// The pytest plugin's module: `-p psleak.pytest_plugin`.
+constexpr const char* kPytestPluginModule = "psleak.pytest_plugin";
+
+// {file name: source} of the three sources, or null with an exception set.
+py::PyRef sourcesByFileName() {
+  py::PyRef sources = py::PyRef::steal(PyDict_New());
+  if (!sources) return {};
+  const std::pair<const char*, const char*> all[] = {{kApiFileName, kApiSource},
+                                                     {kLeaksFileName, kLeaksSource},
+                                                     {kPytestPluginFileName, kPytestPluginSource}};
+  for (const auto& [fileName, source] : all) {
+    py::PyRef text = py::PyRef::steal(PyUnicode_FromString(source));
+    if (!text || PyDict_SetItemString(sources.get(), fileName, text.get()) != 0) return {};
+  }
+  return sources;
+}
+
+// Runs `source` in `globals` (given __builtins__ first); false with an exception set.
+bool runSource(const char* source, const char* fileName, PyObject* globals) {
+  if (!PyDict_GetItemString(globals, "__builtins__") &&
+      PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) != 0) {
+    return false;
+  }
+  py::PyRef code = py::PyRef::steal(Py_CompileString(source, fileName, Py_file_input));
+  if (!code) return false;
+  py::PyRef result = py::PyRef::steal(PyEval_EvalCode(code.get(), globals, globals));
+  return static_cast<bool>(result);
+}
+
+// Makes the module psleak.pytest_plugin (its code sees the psleak module as `_psleak`) and
+// registers it in sys.modules, where `import psleak.pytest_plugin` finds it although
+// psleak is no package. False with an exception set.
+bool addPytestPlugin(PyObject* psleakModule) {
+  py::PyRef plugin = py::PyRef::steal(PyModule_New(kPytestPluginModule));
+  if (!plugin) return false;
+  PyObject* globals = PyModule_GetDict(plugin.get());  // borrowed
+  if (PyDict_SetItemString(globals, "_psleak", psleakModule) != 0 ||
+      !runSource(kPytestPluginSource, kPytestPluginFileName, globals) ||
+      PyModule_AddObjectRef(psleakModule, "pytest_plugin", plugin.get()) != 0) {
+    return false;
+  }
+  return PyDict_SetItemString(PyImport_GetModuleDict(), kPytestPluginModule, plugin.get()) == 0;
+}
+
 }  // namespace
 
 void setEmbeddedAllocator(const char* allocator) { gEmbeddedAllocator = allocator; }
@@ -250,22 +301,15 @@ extern "C" PyObject* PyInit_psleak() {
   PyRef allocator = PyRef::steal(gEmbeddedAllocator ? PyUnicode_FromString(gEmbeddedAllocator)
                                                     : PyRef::borrow(Py_None).release());
   PyRef version = PyRef::steal(PyUnicode_FromString(psleak::kPsleakVersion));
-  // The API's source and the file name its code carries: it has no file on disk, so it
-  // shows its own lines in tracebacks through linecache (see _show_source_in_tracebacks).
-  constexpr const char* kApiFileName = "psleak_api.py";
-  PyRef source = PyRef::steal(PyUnicode_FromString(kApiSource));
-  PyRef fileName = PyRef::steal(PyUnicode_FromString(kApiFileName));
-  if (!allocator || !version || !source || !fileName ||
+  PyRef sources = sourcesByFileName();
+  if (!allocator || !version || !sources ||
       PyDict_SetItemString(globals, "_EMBEDDED_ALLOCATOR", allocator.get()) != 0 ||
       PyDict_SetItemString(globals, "__version__", version.get()) != 0 ||
-      PyDict_SetItemString(globals, "_API_SOURCE", source.get()) != 0 ||
-      PyDict_SetItemString(globals, "_API_FILE_NAME", fileName.get()) != 0 ||
-      PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) != 0) {
+      PyDict_SetItemString(globals, "_SOURCES", sources.get()) != 0 ||
+      !runSource(kApiSource, kApiFileName, globals) ||
+      !runSource(kLeaksSource, kLeaksFileName, globals) ||
+      !addPytestPlugin(module.get())) {
     return nullptr;
   }
-  PyRef code = PyRef::steal(Py_CompileString(kApiSource, kApiFileName, Py_file_input));
-  if (!code) return nullptr;
-  PyRef result = PyRef::steal(PyEval_EvalCode(code.get(), globals, globals));
-  if (!result) return nullptr;
   return module.release();
 }

@@ -123,11 +123,13 @@ void putCurrentDirectoryFirst() {
   }
 }
 
-// The psleak module (its Python half imports what it uses) and the interpreter's
-// functions the checks call.
-void importOwnModules() {
-  PyRef psleak = PyRef::steal(PyImport_ImportModule("psleak"));
-  if (!psleak) throwInternalError("importing psleak's own module");
+// The psleak module if asked for (its Python half imports what it uses) and the
+// interpreter's functions the checks call.
+void importOwnModules(bool psleakModule) {
+  if (psleakModule) {
+    PyRef psleak = PyRef::steal(PyImport_ImportModule("psleak"));
+    if (!psleak) throwInternalError("importing psleak's own module");
+  }
   interpreterFunctions();
 }
 
@@ -181,7 +183,7 @@ Interpreter::Interpreter(const InterpreterOptions& options) {
   // psleak's own imports come first, while sys.path holds no directory of the user's
   // (the working directory, or a script's, which `psleak python` adds in Py_RunMain):
   // an inspect.py or json.py there cannot stand in for the standard library's.
-  importOwnModules();
+  importOwnModules(options.importPsleakModule);
   if (options.currentDirectoryFirst) putCurrentDirectoryFirst();
 
   PyObject* sys = PyImport_AddModule("sys");  // borrowed

@@ -21,6 +21,12 @@ struct InterpreterOptions {
   bool currentDirectoryFirst = true;
   // Parse argv as the python command line does (-c, -m, a script), for Py_RunMain.
   bool pythonCommandLine = false;
+  // Import the psleak module (and what its Python half imports: unittest, inspect,
+  // dataclasses, ...) before the user's directory goes on sys.path, so that no module
+  // there can stand in for one of them. Needed where the module is used (psleak python,
+  // psleak test, scan's listing); `run` calls only the interpreter's functions and
+  // saves the imports' time.
+  bool importPsleakModule = true;
 };
 
 struct InterpreterInfo {

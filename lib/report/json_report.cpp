@@ -223,6 +223,7 @@ json toJson(const Report& report) {
       {"findings", findings},
       {"trace", report.trace ? toJson(*report.trace) : json(nullptr)},
       {"verdict", toJson(report.verdict)},
+      {"calls_made", report.callsMade ? json(*report.callsMade) : json(nullptr)},
       {"duration_seconds", report.durationSeconds},
   };
   if (report.interpreter) {
@@ -377,6 +378,9 @@ Report reportFromJson(const json& document) {
       report.verdict.growing.push_back({*metric, g.at("growth").get<std::int64_t>(),
                                         g.at("per_call").get<double>()});
     }
+  }
+  if (document.contains("calls_made") && document["calls_made"].is_number_integer()) {
+    report.callsMade = document["calls_made"].get<std::int64_t>();
   }
   report.durationSeconds = document.at("duration_seconds").get<double>();
   return report;

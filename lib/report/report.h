@@ -83,6 +83,9 @@ struct Report {
   std::vector<Finding> findings;  // resource leaks and warnings, in the order found
   std::optional<TraceReport> trace;  // --trace
   Verdict verdict;
+  // Calls of the target the check made, warm-up and every check included; not known
+  // when the check's process ended before it reported (a crash, a timeout).
+  std::optional<std::int64_t> callsMade;
   double durationSeconds = 0.0;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <map>
 
 #include "core/errors.h"
@@ -29,7 +30,8 @@ FrameNaming namingOf(const platform::SymbolizedFrame& symbol) {
 
 }  // namespace
 
-TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::size_t top) {
+TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::size_t top,
+                                 Progress* progress) {
   if (!platform::allocationHooksActive()) {
     throw InternalError("--trace needs psleak's allocator hooks, which are off (PSLEAK_NO_HOOKS?)");
   }
@@ -80,6 +82,11 @@ TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::si
   std::vector<std::uintptr_t> addresses;
   for (const auto& entry : ranked) {
     addresses.insert(addresses.end(), entry.first->first.begin(), entry.first->first.end());
+  }
+  if (progress) {
+    char step[48];
+    std::snprintf(step, sizeof step, "symbolizing %zu addresses", addresses.size());
+    progress->step(step, 0, 0);
   }
   const auto symbols = platform::symbolize(addresses);
   for (const auto& [stack, raw] : ranked) {

@@ -1,7 +1,6 @@
 #include "runner/memory_check.h"
 
 #include <algorithm>
-#include <chrono>
 #include <optional>
 
 #include "runner/growth_guard.h"
@@ -15,29 +14,16 @@ Sample settledSample(Workload& workload, Sampler& sampler) {
   return sampler.sample();
 }
 
-// Chunks a run's calls are made in when a progress line is shown.
-constexpr std::int64_t kProgressChunks = 16;
-
-// Makes a run's calls, in chunks when `progress` is to be told between them. `done`
-// counts the calls made, also when a GrowthLimitExceeded stops them.
-void makeRunCalls(Workload& workload, int run, std::int64_t calls, const ProgressCallback& progress,
-                  std::int64_t& done) {
-  const auto runStart = std::chrono::steady_clock::now();
-  const std::int64_t chunk = progress ? std::max<std::int64_t>(1, calls / kProgressChunks) : calls;
-  while (done < calls) {
-    const std::int64_t now = std::min(chunk, calls - done);
-    try {
-      workload.call(now);
-    } catch (const GrowthLimitExceeded& e) {
-      done += e.callsCompleted();
-      throw;
-    }
-    done += now;
-    if (progress) {
-      progress(run, done, calls,
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - runStart).count());
-    }
+// Makes a run's calls. `done` counts the calls made, also when a GrowthLimitExceeded
+// stops them.
+void makeRunCalls(Workload& workload, std::int64_t calls, std::int64_t& done) {
+  try {
+    workload.call(calls);
+  } catch (const GrowthLimitExceeded& e) {
+    done = e.callsCompleted();
+    throw;
   }
+  done = calls;
 }
 
 }  // namespace
@@ -69,7 +55,7 @@ MemoryCheckResult runMemoryCheck(Workload& workload, Sampler& sampler,
 
     std::int64_t done = 0;
     try {
-      makeRunCalls(calls, run, delta.calls, settings.progress, done);
+      makeRunCalls(calls, delta.calls, done);
     } catch (const GrowthLimitExceeded& e) {
       // The run ends here, and the check with it: no further call.
       delta.calls = done;

@@ -36,11 +36,6 @@ class Sampler {
 // leaks very fast cannot take the machine down (--max-growth; 0: no limit).
 inline constexpr std::int64_t kDefaultMaxGrowth = std::int64_t{1} << 30;
 
-// Told, between chunks of a run's calls, how far the run is: for a progress line. It is
-// called inside the measured window, so it must not allocate (write to a stack buffer).
-using ProgressCallback =
-    std::function<void(int run, std::int64_t done, std::int64_t total, double seconds)>;
-
 struct MemoryCheckSettings {
   std::int64_t warmup = 10;  // calls before the first run
   std::int64_t calls = 200;  // calls in the first run
@@ -48,7 +43,6 @@ struct MemoryCheckSettings {
   // runMemoryCheck guards its own calls with a GrowthGuard of this limit (0: none). A
   // caller that guards every call of its check itself passes 0 and its guarded workload.
   std::int64_t maxGrowth = kDefaultMaxGrowth;
-  ProgressCallback progress;  // optional
   // Told as each run starts, before its caches are cleared and its first sample taken
   // (so it may allocate): where the check is, for what is said if the target ends the
   // process there. Optional.

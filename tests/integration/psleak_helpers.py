@@ -40,6 +40,7 @@ RUN_DOCUMENT_KEYS = [
     "settings",
     "runs",
     "verdict",
+    "calls_made",
     "duration_seconds",
 ]
 VERDICT_KEYS = ["status", "kind", "message", "details", "growing", "exit_code"]
@@ -256,6 +257,10 @@ class PsleakTestCase(unittest.TestCase):
         self.assertVerdictShape(doc["verdict"], where)
         self.assertIsInstance(doc["duration_seconds"], (int, float), where)
         self.assertGreaterEqual(doc["duration_seconds"], 0, where)
+        # null when the check's process ended before it could say (a crash, a timeout)
+        if doc["calls_made"] is not None:
+            self.assertIsInstance(doc["calls_made"], int, where)
+            self.assertGreaterEqual(doc["calls_made"], sum(run["calls"] for run in doc["runs"]), where)
         for index, run in enumerate(doc["runs"], start=1):
             self.assertKeysInOrder(run, RUN_KEYS, where)
             self.assertEqual(run["run"], index, where)

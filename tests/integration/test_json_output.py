@@ -136,6 +136,17 @@ class CleanDocument(PsleakTestCase):
         self.assertEqual(verdict["message"],
                          f"no leak (memory stable after {len(runs)} run{plural}, {total} calls)")
 
+    def test_calls_made_counts_every_call(self):
+        # Memory only: the warm-up and the runs' calls, nothing else.
+        doc = self.psleak_json("run", "leakfix:clean_malloc_1k", "--checks", "memory",
+                               "--warmup", "7", "--calls", "30", expected_exit=EXIT_CLEAN)
+        self.assertEqual(doc["calls_made"], 7 + sum(r["calls"] for r in doc["runs"]))
+        # With the resource checks: one more call around which descriptors, threads and
+        # garbage are compared.
+        doc = self.psleak_json("run", "leakfix:clean_malloc_1k", "--checks", "memory,fd",
+                               "--warmup", "7", "--calls", "30", expected_exit=EXIT_CLEAN)
+        self.assertEqual(doc["calls_made"], 7 + 1 + sum(r["calls"] for r in doc["runs"]))
+
     def test_target_description_with_everything(self):
         doc = self.psleak_json("run", "-s", "import zlib", "-s", "n = 9", "-e", "zlib.crc32(b'x')",
                                expected_exit=EXIT_CLEAN)

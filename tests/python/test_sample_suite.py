@@ -13,13 +13,12 @@ tree (no __pycache__, no .pytest_cache).
 """
 
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import unittest
-import xml.etree.ElementTree as ET
+
+from suite_runs import parse_junit, parse_unittest, run, skip_without_pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SUITE = os.path.join(HERE, "sample_suite", "test_memleaks.py")
@@ -59,87 +58,6 @@ for _name, _error in EXPECTED.items():
     _method = _name.split(".")[1]
     assert ("leaky" in _method) == (_error is not None), _name
     assert ("clean" in _method) == (_error is None), _name
-
-
-def environment():
-    env = dict(os.environ)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    for name in ("PYTEST_ADDOPTS", "PYTHONMALLOC", "PYTHONPATH"):
-        env.pop(name, None)
-    return env
-
-
-def run(args, timeout=600):
-    """Runs psleak with args from the fixture directory; returns (exit status, output)."""
-    binary = os.environ.get("PSLEAK_BINARY")
-    fixtures = os.environ.get("PSLEAK_FIXTURE_DIR")
-    if not binary or not fixtures:
-        raise unittest.SkipTest("set PSLEAK_BINARY and PSLEAK_FIXTURE_DIR")
-    proc = subprocess.run([binary] + args, cwd=fixtures, env=environment(),
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, errors="replace", timeout=timeout)
-    return proc.returncode, proc.stdout
-
-
-EXCEPTION_LINE = re.compile(r"^((?:\w+\.)*(\w*(?:Error|Exception)))(?::|$)")
-
-
-def exception_name(traceback_text):
-    """The class name of the exception a traceback ends with ("MemoryLeakError")."""
-    text = traceback_text.rsplit("Traceback (most recent call last):", 1)[-1]
-    for line in text.splitlines():
-        match = EXCEPTION_LINE.match(line)
-        if match:
-            return match.group(2)
-    return None
-
-
-def class_and_test(test, where):
-    """"Class.test" from the parts of unittest's "test (where)": `where` is
-    "module.Class.test" from Python 3.11, "module.Class" before."""
-    parts = where.split(".")
-    if parts[-1] != test:
-        parts.append(test)
-    return ".".join(parts[-2:])
-
-
-def parse_unittest(output):
-    """{Class.test: (status, exception name)} from unittest's verbose output."""
-    results = {}
-    current = None
-    for line in output.splitlines():
-        match = re.match(r"^(test\w*) \(([\w.]+)\)", line)
-        if match:
-            current = class_and_test(match.group(1), match.group(2))
-        if current and " ... " in line:
-            status = line.rsplit(" ... ", 1)[1].strip()
-            results[current] = (status, None)
-            current = None
-    for block in re.split(r"^={50,}$", output, flags=re.M):
-        match = re.match(r"\s*(FAIL|ERROR): (test\w*) \(([\w.]+)\)", block)
-        if match:
-            name = class_and_test(match.group(2), match.group(3))
-            results[name] = (match.group(1), exception_name(block))
-    return results
-
-
-def parse_junit(path):
-    """{Class.test: (status, exception name)} from pytest's --junitxml report."""
-    results = {}
-    for case in ET.parse(path).getroot().iter("testcase"):
-        name = case.get("classname").split(".")[-1] + "." + case.get("name")
-        status, error = "ok", None
-        for tag in ("failure", "error"):
-            element = case.find(tag)
-            if element is not None:
-                status = "FAIL" if tag == "failure" else "ERROR"
-                error = exception_name(element.get("message") or "")
-                if error is None:
-                    error = exception_name(element.text or "")
-        if case.find("skipped") is not None:
-            status = "skipped"
-        results[name] = (status, error)
-    return results
 
 
 class SampleSuiteChecks:
@@ -199,16 +117,6 @@ class SampleSuiteUnderPsleakTest(SampleSuiteChecks, unittest.TestCase):
         failures = sum(1 for error in EXPECTED.values() if error)
         self.assertIn("Ran %d tests" % len(EXPECTED), self.output)
         self.assertIn("FAILED (failures=%d)" % failures, self.output)
-
-
-def skip_without_pytest():
-    """Skips (unittest.SkipTest) when the Python psleak embeds cannot import pytest: a
-    development machine may build psleak against a Python that has none."""
-    code, output = run(["python", "-c", "import pytest"], timeout=120)
-    if code != 0:
-        last = (output.strip().splitlines() or ["no output"])[-1]
-        raise unittest.SkipTest("pytest is not installed for the Python psleak embeds "
-                                "(`psleak python -c 'import pytest'`: %s)" % last)
 
 
 class SampleSuiteUnderPytest(SampleSuiteChecks, unittest.TestCase):

@@ -65,7 +65,7 @@ TEST(JsonReport, TopLevelFieldsInOrder) {
   EXPECT_EQ(keys, (std::vector<std::string>{"schema_version", "psleak_version", "command",
                                             "target", "interpreter", "platform", "settings",
                                             "runs", "findings", "trace", "verdict",
-                                            "duration_seconds"}));
+                                            "calls_made", "duration_seconds"}));
 }
 
 TEST(JsonReport, DescribesTargetInterpreterPlatform) {
@@ -238,6 +238,15 @@ TEST(JsonReport, TraceReadsBackWhatItWrote) {
   EXPECT_EQ(site.pythonFrames[1].line, 71);
   EXPECT_EQ(site.frames[0].file, "leakfix.c");
   EXPECT_EQ(toJson(back).dump(), toJson(report).dump());
+}
+
+TEST(JsonReport, CallsMadeReadsBackAndIsNullWhenNotKnown) {
+  Report report = leakReport();
+  EXPECT_TRUE(toJson(report).at("calls_made").is_null());
+  EXPECT_FALSE(reportFromJson(toJson(report)).callsMade.has_value());
+  report.callsMade = 911;
+  EXPECT_EQ(toJson(report).at("calls_made"), 911);
+  EXPECT_EQ(reportFromJson(toJson(report)).callsMade, std::optional<std::int64_t>(911));
 }
 
 // Bytes that are not UTF-8, in every kind of text a report carries: a --targets line, an

@@ -1,0 +1,34 @@
+#include "runner/progress.h"
+
+#include <algorithm>
+
+#include "runner/growth_guard.h"
+
+namespace psleak {
+
+void ProgressWorkload::startStep(const char* name, int run, std::int64_t total) noexcept {
+  done_ = 0;
+  total_ = total;
+  progress_.step(name, run, total);
+}
+
+void ProgressWorkload::call(std::int64_t times) {
+  // A step of unknown size still moves: pieces of what this call makes.
+  const std::int64_t whole = total_ > 0 ? total_ : times;
+  const std::int64_t piece = std::max<std::int64_t>(1, whole / kProgressChunks);
+  std::int64_t made = 0;
+  while (made < times) {
+    const std::int64_t now = std::min(piece, times - made);
+    try {
+      inner_.call(now);
+    } catch (const GrowthLimitExceeded& e) {
+      // The calls completed are this call's, not only the last piece's.
+      throw GrowthLimitExceeded(e.past(), e.limit(), made + e.callsCompleted());
+    }
+    made += now;
+    done_ += now;
+    progress_.advance(done_);
+  }
+}
+
+}  // namespace psleak
