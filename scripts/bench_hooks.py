@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark of psleak's allocator hooks (issue 5). Prints figures; asserts nothing.
+"""Benchmark of psleak's allocator hooks. Prints figures; asserts nothing.
 
   /usr/bin/python3 scripts/bench_hooks.py [--build build] [--skip-valgrind]
 
@@ -8,10 +8,10 @@
 2. Per-call cost of the hooks: a call making 10 malloc/free pairs, counted by the hooks,
    versus the same program built without them (psleak_without_hooks), versus the hooks
    only forwarding (PSLEAK_NO_HOOKS=1), versus Debian's python3 with PYTHONMALLOC=malloc.
-   Target: at most 10% over no hooks. In wall time (noisy on a shared machine) and in
+   Aim: at most 10% over no hooks. In wall time (noisy on a shared machine) and in
    instructions (callgrind: the same count however busy the machine is).
 3. --trace against valgrind --leak-check=full for the same calls, per call, with each
-   native unwinder (libunwind, glibc's backtrace). Target: at least 5x faster than
+   native unwinder (libunwind, glibc's backtrace). Aim: at least 5x faster than
    valgrind.
 """
 

@@ -22,7 +22,7 @@ struct CheckOptions {
   // --trace: one more run with allocation stacks recorded; the top sites are reported.
   bool trace = false;
   std::size_t traceTop = 10;
-  // Called whenever caches are cleared, before each sample (the seed's trim_callback).
+  // Called whenever caches are cleared, before each sample (the original package's trim_callback).
   PyObject* clearCallback = nullptr;
   // MemoryLeakTestCase only: calls through its call() override, exceptions kept as raised.
   py::CallRouting routing;

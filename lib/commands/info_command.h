@@ -1,5 +1,5 @@
 #pragma once
-// `psleak info`: the allocator's statistics now (the seed's malloc_info), the embedded
+// `psleak info`: the allocator's statistics now (the original package's malloc_info), the embedded
 // interpreter and the platform.
 
 #include <nlohmann/json.hpp>

@@ -11,7 +11,7 @@
 namespace psleak {
 namespace {
 
-// The metrics of the run table, in the seed design's order. The JSON has them all.
+// The metrics of the run table, in the original package's order. The JSON has them all.
 // With the hooks, allocs and alloc (their bytes) are what decides: shown last, after the
 // allocator's and the kernel's view.
 constexpr std::array<Metric, 6> kTableMetrics = {Metric::HeapUsed, Metric::MmapUsed, Metric::Uss,

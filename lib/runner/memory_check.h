@@ -1,5 +1,5 @@
 #pragma once
-// The seed method as a loop over two small interfaces, so that it can be tested
+// The method of the original psleak package as a loop over two small interfaces, so that it can be tested
 // without Python and reused by the CLI and the Python module alike.
 //
 // warm up; then, per run: settle (clear caches, trim), sample, call N times,

@@ -1,5 +1,5 @@
 #pragma once
-// What the C library's allocator says about itself: the seed design's malloc_info().
+// What the C library's allocator says about itself: the original package's malloc_info().
 
 #include <cstdint>
 #include <string>
