@@ -271,7 +271,7 @@ bool addPytestPlugin(PyObject* psleakModule) {
   PyObject* globals = PyModule_GetDict(plugin.get());  // borrowed
   if (PyDict_SetItemString(globals, "_psleak", psleakModule) != 0 ||
       !runSource(kPytestPluginSource, kPytestPluginFileName, globals) ||
-      PyModule_AddObjectRef(psleakModule, "pytest_plugin", plugin.get()) != 0) {
+      PyObject_SetAttrString(psleakModule, "pytest_plugin", plugin.get()) != 0) {
     return false;
   }
   return PyDict_SetItemString(PyImport_GetModuleDict(), kPytestPluginModule, plugin.get()) == 0;
