@@ -29,17 +29,6 @@ std::chrono::steady_clock::duration delayFromEnvironment() {
       std::chrono::duration<double>(seconds));
 }
 
-// Copies `text` into `out`, cut to fit, printable ASCII only.
-template <std::size_t N>
-void copyName(char (&out)[N], const char* text) {
-  std::size_t i = 0;
-  for (; text && text[i] && i + 1 < N; ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    out[i] = c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?';
-  }
-  out[i] = '\0';
-}
-
 // Tenths of a second, as "12.3".
 void formatSeconds(char* out, std::size_t size, std::chrono::steady_clock::duration d) {
   const long long tenths = std::chrono::duration_cast<std::chrono::milliseconds>(d).count() / 100;
@@ -96,8 +85,8 @@ void ProgressLine::redrawUntilStopped() {
 
 void ProgressLine::step(const char* name, int run, std::int64_t total, const char* unit) noexcept {
   std::lock_guard<std::mutex> lock(mutex_);
-  copyName(name_, name);
-  copyName(unit_, unit);
+  copyStepText(name_, sizeof name_, name);
+  copyStepText(unit_, sizeof unit_, unit);
   run_ = run;
   total_ = total;
   done_ = 0;

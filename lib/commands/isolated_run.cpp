@@ -30,8 +30,8 @@ class ProgressToParent : public Progress {
 
   void step(const char* name, int run, std::int64_t total, const char* unit) noexcept override {
     char cleanName[48], cleanUnit[16];
-    jsonSafe(cleanName, sizeof cleanName, name);
-    jsonSafe(cleanUnit, sizeof cleanUnit, unit);
+    copyStepText(cleanName, sizeof cleanName, name);
+    copyStepText(cleanUnit, sizeof cleanUnit, unit);
     char line[160];
     const int n = std::snprintf(line, sizeof line,
                                 "{\"progress\":{\"step\":\"%s\",\"run\":%d,\"total\":%lld,\"unit\":\"%s\"}}\n",
@@ -51,16 +51,6 @@ class ProgressToParent : public Progress {
 
  private:
   static constexpr auto kProgressMessageInterval = std::chrono::milliseconds(100);
-
-  // Printable ASCII without quotes or backslashes: the text needs no JSON escapes.
-  static void jsonSafe(char* out, std::size_t size, const char* text) {
-    std::size_t i = 0;
-    for (; text && text[i] && i + 1 < size; ++i) {
-      const unsigned char c = static_cast<unsigned char>(text[i]);
-      out[i] = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? static_cast<char>(c) : '?';
-    }
-    out[i] = '\0';
-  }
 
   void send(const char* line, int length) noexcept {
     if (length <= 0) return;

@@ -1,6 +1,5 @@
 #include "runner/memory_check.h"
 
-#include <algorithm>
 #include <optional>
 
 #include "runner/growth_guard.h"
@@ -12,18 +11,6 @@ Sample settledSample(Workload& workload, Sampler& sampler) {
   workload.clearCaches();
   sampler.trim();
   return sampler.sample();
-}
-
-// Makes a run's calls. `done` counts the calls made, also when a GrowthLimitExceeded
-// stops them.
-void makeRunCalls(Workload& workload, std::int64_t calls, std::int64_t& done) {
-  try {
-    workload.call(calls);
-  } catch (const GrowthLimitExceeded& e) {
-    done = e.callsCompleted();
-    throw;
-  }
-  done = calls;
 }
 
 }  // namespace
@@ -53,12 +40,11 @@ MemoryCheckResult runMemoryCheck(Workload& workload, Sampler& sampler,
     if (settings.onRunStart) settings.onRunStart(run);
     const Sample before = settledSample(workload, sampler);
 
-    std::int64_t done = 0;
     try {
-      makeRunCalls(calls, delta.calls, done);
+      calls.call(delta.calls);
     } catch (const GrowthLimitExceeded& e) {
       // The run ends here, and the check with it: no further call.
-      delta.calls = done;
+      delta.calls = e.callsCompleted();
       delta.growth = MetricValues::difference(sampler.sample(), before);
       if (delta.calls > 0) result.runs.push_back(delta);
       result.assessment = {};

@@ -1,6 +1,6 @@
 #pragma once
-// The method of the original psleak package as a loop over two small interfaces, so that it can be tested
-// without Python and reused by the CLI and the Python module alike.
+// The method of the original psleak package as a loop over two small interfaces, so
+// that it can be tested without Python and reused by the CLI and the Python module.
 //
 // warm up; then, per run: settle (clear caches, trim), sample, call N times,
 // settle, sample; hand the deltas to the detector until it decides.

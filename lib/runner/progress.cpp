@@ -6,6 +6,16 @@
 
 namespace psleak {
 
+void copyStepText(char* out, std::size_t size, const char* text) noexcept {
+  if (size == 0) return;
+  std::size_t i = 0;
+  for (; text && text[i] && i + 1 < size; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    out[i] = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? static_cast<char>(c) : '?';
+  }
+  out[i] = '\0';
+}
+
 void ProgressWorkload::startStep(const char* name, int run, std::int64_t total) noexcept {
   done_ = 0;
   total_ = total;

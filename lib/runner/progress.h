@@ -3,6 +3,7 @@
 // of an isolated check). A check tells it between calls, inside the measured window:
 // implementations must not allocate or take a lock that malloc may take.
 
+#include <cstddef>
 #include <cstdint>
 
 #include "runner/memory_check.h"
@@ -19,6 +20,11 @@ class Progress {
   // `done` of the step's units are done.
   virtual void advance(std::int64_t done) noexcept = 0;
 };
+
+// Copies `text` (null: empty) into `out` of `size` bytes, cut to fit, as printable
+// ASCII without quotes or backslashes ('?' in their place): a step's name as a progress
+// line or a JSON string can show it, copied without allocating.
+void copyStepText(char* out, std::size_t size, const char* text) noexcept;
 
 // How many pieces a step's calls are made in, so that progress moves during a long step.
 inline constexpr std::int64_t kProgressChunks = 16;
