@@ -28,6 +28,29 @@ FrameNaming namingOf(const platform::SymbolizedFrame& symbol) {
   return symbol.nameCoversAddress ? FrameNaming::Symbol : FrameNaming::NearestSymbol;
 }
 
+// The innermost frames are psleak's hooks and unwinder call, up to the allocator entry
+// point (malloc, mmap, ...) the allocating code called: its caller is the first frame
+// that belongs to the stack. Were no entry point recognized (its name unknown), the
+// leading frames of the executable are taken for the hooks, which they are unless the
+// interpreter is linked into the executable.
+std::size_t firstCallerFrame(const std::vector<std::uintptr_t>& addresses,
+                             const std::map<std::uintptr_t, platform::SymbolizedFrame>& symbols) {
+  std::size_t first = 0;
+  bool entryFound = false;
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    const platform::SymbolizedFrame& symbol = symbols.at(addresses[i]);
+    if (symbol.allocatorEntry) {
+      first = i + 1;  // realloc's hook may call malloc's: the outermost entry counts
+      entryFound = true;
+    } else if (!symbol.inExecutable || (symbol.psleakCode && entryFound)) {
+      break;
+    }
+  }
+  if (entryFound) return first;
+  while (first < addresses.size() && symbols.at(addresses[first]).inExecutable) ++first;
+  return first;
+}
+
 }  // namespace
 
 TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::size_t top,
@@ -96,15 +119,12 @@ TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::si
     for (const platform::PythonFrameRef& frame : stack->second) {
       site.pythonFrames.push_back(py::PythonFrameRecorder::describe(frame.code, frame.line));
     }
-    // The innermost frames are psleak's hooks and unwinder call; the first psleak frame
-    // after the target's is the call loop, and what lies beyond it (main, the C
-    // library's start-up) says nothing about the allocation.
-    for (std::uintptr_t address : stack->first) {
-      const platform::SymbolizedFrame& symbol = symbols.at(address);
-      if (symbol.inPsleak) {
-        if (site.frames.empty()) continue;
-        break;
-      }
+    const std::vector<std::uintptr_t>& addresses = stack->first;
+    for (std::size_t i = firstCallerFrame(addresses, symbols); i < addresses.size(); ++i) {
+      const platform::SymbolizedFrame& symbol = symbols.at(addresses[i]);
+      // psleak's first frame after the target's is the call loop, and what lies beyond
+      // it (main, the C library's start-up) says nothing about the allocation.
+      if (symbol.psleakCode) break;
       site.frames.push_back(
           {symbol.function, symbol.object, symbol.file, symbol.line, namingOf(symbol)});
     }

@@ -19,7 +19,7 @@ namespace psleak::platform {
 namespace {
 
 struct ObjectAddresses {
-  std::uintptr_t base = 0;
+  std::uintptr_t bias = 0;  // load bias: 0 for a position-dependent executable
   std::vector<std::uintptr_t> addresses;
   bool hasSymbolTable = false;  // .symtab: not stripped
 };
@@ -61,7 +61,7 @@ void addSourceLocations(const std::string& object, const ObjectAddresses& entry,
     for (std::size_t i = first; i < last; ++i) {
       char offset[32];
       std::snprintf(offset, sizeof offset, "0x%zx",
-                    static_cast<std::size_t>(entry.addresses[i] - 1 - entry.base));
+                    static_cast<std::size_t>(entry.addresses[i] - 1 - entry.bias));
       argv.emplace_back(offset);
     }
     const ProgramOutput answer = runProgram(argv, kAddr2lineTimeoutMs);
@@ -102,6 +102,18 @@ void addSourceLocations(const std::string& object, const ObjectAddresses& entry,
   }
 }
 
+// Which of the executable's frames are psleak's own, by the ELF symbol that holds the
+// address (dladdr's, before addr2line may name a function inlined there instead). A
+// nearest-symbol guess says nothing, and leaves both false.
+void classifyExecutableFrame(const char* symbol, SymbolizedFrame& frame) {
+  if (!symbol || !frame.nameCoversAddress) return;
+  static const std::set<std::string> kAllocatorEntries = {
+      "malloc", "calloc", "realloc", "reallocarray", "memalign", "aligned_alloc",
+      "posix_memalign", "valloc", "pvalloc", "free", "mmap", "mmap64", "munmap", "mremap"};
+  frame.allocatorEntry = kAllocatorEntries.count(symbol) != 0;
+  frame.psleakCode = demangled(symbol).compare(0, 8, "psleak::") == 0;
+}
+
 }  // namespace
 
 std::map<std::uintptr_t, SymbolizedFrame> symbolize(const std::vector<std::uintptr_t>& addresses) {
@@ -128,10 +140,22 @@ std::map<std::uintptr_t, SymbolizedFrame> symbolize(const std::vector<std::uintp
         frame.nameCoversAddress =
             symbol != nullptr && address - 1 >= start && address - 1 - start < symbol->st_size;
       }
-      frame.inPsleak = info.dli_fbase == self.dli_fbase;
+      frame.inExecutable = info.dli_fbase == self.dli_fbase;
+      if (frame.inExecutable) classifyExecutableFrame(info.dli_sname, frame);
       if (info.dli_fname && info.dli_fname[0] != '\0') {
         ObjectAddresses& entry = byObject[info.dli_fname];
-        entry.base = reinterpret_cast<std::uintptr_t>(info.dli_fbase);
+        // addr2line takes the address the object was linked for: the runtime address
+        // less the load bias (the link map's l_addr). Not less dli_fbase, the first
+        // mapping's address, which a position-dependent executable was linked at.
+        struct link_map* map = nullptr;
+        Dl_info ignored{};
+        if (::dladdr1(reinterpret_cast<void*>(address - 1), &ignored, reinterpret_cast<void**>(&map),
+                      RTLD_DL_LINKMAP) != 0 &&
+            map != nullptr) {
+          entry.bias = static_cast<std::uintptr_t>(map->l_addr);
+        } else {
+          entry.bias = reinterpret_cast<std::uintptr_t>(info.dli_fbase);
+        }
         entry.addresses.push_back(address);
       }
     }
@@ -140,6 +164,13 @@ std::map<std::uintptr_t, SymbolizedFrame> symbolize(const std::vector<std::uintp
   for (auto& [object, entry] : byObject) {
     entry.hasSymbolTable = linux_elf::hasSection(object, ".symtab");
     addSourceLocations(object, entry, frames);
+  }
+  // psleak's functions that are not exported (internal linkage) are named by the
+  // executable's debug info or full symbol table.
+  for (auto& [address, frame] : frames) {
+    if (frame.inExecutable && frame.nameCoversAddress && frame.function.compare(0, 8, "psleak::") == 0) {
+      frame.psleakCode = true;
+    }
   }
   return frames;
 }

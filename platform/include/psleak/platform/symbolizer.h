@@ -14,7 +14,11 @@ struct SymbolizedFrame {
   std::string object;    // shared object or executable path
   std::string file;      // source file where debug info exists, else empty
   int line = 0;
-  bool inPsleak = false; // a frame of the psleak executable itself
+  // Told by the symbol, not only by the object: the executable may hold the interpreter
+  // too (a static libpython), whose frames are part of the target's stack.
+  bool inExecutable = false;    // in the psleak executable (its code or an embedded library)
+  bool psleakCode = false;      // a function of psleak's own (namespace psleak)
+  bool allocatorEntry = false;  // one of the allocator entry points psleak's hooks define
   // `function` is the function that ran: debug info named it, or the address lies
   // inside the named symbol (within its ELF size), or the name comes from a full symbol
   // table (.symtab). False when the name is only the nearest exported symbol before the
