@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "psleak/platform/allocation_counters.h"
+#include "python/python_frame_recorder.h"
 #include "python/python_workload.h"
 #include "python/resource_checks.h"
 #include "runner/allocation_trace.h"
@@ -141,8 +142,9 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
         spdlog::info("traced run of {} calls", options.check.calls);
         enter("during the traced run (--trace)");
         startStep("traced run", 0, options.check.calls);
-        report.trace =
-            traceLiveAllocations(workload, options.check.calls, options.traceTop, options.progress);
+        const auto recordPythonFrames = [] { return std::make_unique<py::PythonFrameRecorder>(); };
+        report.trace = traceLiveAllocations(workload, recordPythonFrames, options.check.calls,
+                                            options.traceTop, options.progress);
       }
     }
   } catch (const GrowthLimitExceeded& e) {

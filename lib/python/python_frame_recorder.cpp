@@ -130,7 +130,7 @@ PythonFrameRecorder::~PythonFrameRecorder() {
   gPinnedCount = 0;
 }
 
-TraceFrame PythonFrameRecorder::describe(const void* code, int line) {
+TraceFrame PythonFrameRecorder::describeFrame(const void* code, int line) const {
   TraceFrame frame;
   frame.line = line;
   if (code == nullptr) {

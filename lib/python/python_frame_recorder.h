@@ -13,25 +13,26 @@
 #include <string>
 
 #include "report/trace_report.h"
+#include "runner/allocation_trace.h"
 
 namespace psleak::py {
 
-class PythonFrameRecorder {
+class PythonFrameRecorder : public PythonFrameRecording {
  public:
   // Installs the profile function on the calling thread (which holds the GIL) in place
   // of any other, and registers the reader with the hooks. One recorder at a time.
   PythonFrameRecorder();
   // Unregisters the reader, restores the previous profile function and releases the
   // code objects.
-  ~PythonFrameRecorder();
+  ~PythonFrameRecorder() override;
   PythonFrameRecorder(const PythonFrameRecorder&) = delete;
   PythonFrameRecorder& operator=(const PythonFrameRecorder&) = delete;
 
   // Stops recording (before the trace is drained); the code objects stay alive.
-  void stop();
+  void stop() override;
 
   // file, line and qualified function name of a recorded frame (GIL held).
-  static TraceFrame describe(const void* code, int line);
+  TraceFrame describeFrame(const void* code, int line) const override;
 
  private:
   bool stopped_ = false;

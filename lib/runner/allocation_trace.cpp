@@ -8,7 +8,6 @@
 #include "core/errors.h"
 #include "psleak/platform/allocation_counters.h"
 #include "psleak/platform/symbolizer.h"
-#include "python/python_frame_recorder.h"
 
 namespace psleak {
 namespace {
@@ -53,14 +52,14 @@ std::size_t firstCallerFrame(const std::vector<std::uintptr_t>& addresses,
 
 }  // namespace
 
-TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::size_t top,
-                                 Progress* progress) {
+TraceReport traceLiveAllocations(Workload& workload, const PythonFrameRecordingMaker& recordPythonFrames,
+                                 std::int64_t calls, std::size_t top, Progress* progress) {
   if (!platform::allocationHooksActive()) {
     throw InternalError("--trace needs psleak's allocator hooks, which are off (PSLEAK_NO_HOOKS?)");
   }
   workload.clearCaches();
   // Before the trace starts: the recorder allocates its tables.
-  py::PythonFrameRecorder pythonFrames;
+  const std::unique_ptr<PythonFrameRecording> pythonFrames = recordPythonFrames();
   if (!platform::startAllocationTrace(kTraceCapacity)) {
     throw InternalError("--trace: cannot map the allocation trace table");
   }
@@ -78,7 +77,7 @@ TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::si
   workload.clearCaches();
   platform::AllocationTrace trace = platform::finishAllocationTrace();
   stop.finished = true;
-  pythonFrames.stop();
+  pythonFrames->stop();
 
   TraceReport report;
   report.calls = calls;
@@ -117,7 +116,7 @@ TraceReport traceLiveAllocations(Workload& workload, std::int64_t calls, std::si
     site.count = raw.count;
     site.bytes = raw.bytes;
     for (const platform::PythonFrameRef& frame : stack->second) {
-      site.pythonFrames.push_back(py::PythonFrameRecorder::describe(frame.code, frame.line));
+      site.pythonFrames.push_back(pythonFrames->describeFrame(frame.code, frame.line));
     }
     const std::vector<std::uintptr_t>& addresses = stack->first;
     for (std::size_t i = firstCallerFrame(addresses, symbols); i < addresses.size(); ++i) {
