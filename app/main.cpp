@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "cli_commands.h"
+#include "pymodule/psleak_module.h"
+#include "python/interpreter.h"
 #include "runtime_dispatch.h"
 #include "core/errors.h"
 #include "core/version.h"
@@ -153,6 +155,9 @@ int runMain(int argc, char** argv) {
 int main(int argc, char** argv) {
   int code = static_cast<int>(psleak::ExitCode::Internal);
   try {
+    // The psleak Python module, built into this executable: `import psleak` in every
+    // interpreter psleak starts (psleak test, psleak python, scan's listing).
+    psleak::py::registerBuiltinModule({"psleak", PyInit_psleak, psleak::pymodule::setEmbeddedAllocator});
     code = psleak::cli::runMain(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "psleak: internal error: %s\n", e.what());

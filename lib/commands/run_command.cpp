@@ -94,7 +94,7 @@ struct FlushOnExit {
 void measure(RunOptions& options, Report& report, const RunCallback& onRun,
              const PhaseCallback& onPhase, const platform::ForkWatch& forkWatch) {
   if (options.progress) options.progress->step("starting Python", 0, 0);
-  options.interpreter.importPsleakModule = false;  // a check calls no part of it
+  options.interpreter.importBuiltinModules = false;  // a check calls no part of it
   py::Interpreter interpreter(options.interpreter);
   // Whatever the target left behind (threads, half-torn state) must not hang or crash
   // psleak after the verdict: the process exits without finalizing Python.

@@ -5,7 +5,6 @@
 
 #include "core/errors.h"
 #include "core/python_choice.h"
-#include "pymodule/psleak_module.h"
 #include "python/interpreter_functions.h"
 #include "python/python_error.h"
 
@@ -61,17 +60,26 @@ void putCurrentDirectoryFirst() {
   }
 }
 
-// The psleak module if asked for (its Python half imports what it uses) and the
-// interpreter's functions the checks call.
-void importOwnModules(bool psleakModule) {
-  if (psleakModule) {
-    PyRef psleak = PyRef::steal(PyImport_ImportModule("psleak"));
-    if (!psleak) throwInternalError("importing psleak's own module");
+std::vector<BuiltinModule>& builtinModules() {
+  static std::vector<BuiltinModule> modules;
+  return modules;
+}
+
+// The built-in modules if asked for (the psleak module's Python half imports what it
+// uses) and the interpreter's functions the checks call.
+void importOwnModules(bool builtins) {
+  if (builtins) {
+    for (const BuiltinModule& module : builtinModules()) {
+      PyRef imported = PyRef::steal(PyImport_ImportModule(module.name));
+      if (!imported) throwInternalError(std::string("importing psleak's built-in module ") + module.name);
+    }
   }
   interpreterFunctions();
 }
 
 }  // namespace
+
+void registerBuiltinModule(const BuiltinModule& module) { builtinModules().push_back(module); }
 
 std::string defaultPythonExecutable() { return PSLEAK_DEFAULT_PYTHON; }
 
@@ -83,9 +91,11 @@ Interpreter::Interpreter(const InterpreterOptions& options) {
   const std::string executable = choosePythonExecutable(options);
 
   // `import psleak` finds the module built into this executable.
-  pymodule::setEmbeddedAllocator(options.pymalloc ? "pymalloc" : "malloc");
-  if (PyImport_AppendInittab("psleak", PyInit_psleak) != 0) {
-    throw InternalError("cannot register the built-in module psleak");
+  for (const BuiltinModule& module : builtinModules()) {
+    if (module.beforeStart) module.beforeStart(options.pymalloc ? "pymalloc" : "malloc");
+    if (PyImport_AppendInittab(module.name, module.init) != 0) {
+      throw InternalError(std::string("cannot register the built-in module ") + module.name);
+    }
   }
 
   PyPreConfig preconfig;
@@ -123,7 +133,7 @@ Interpreter::Interpreter(const InterpreterOptions& options) {
   // psleak's own imports come first, while sys.path holds no directory of the user's
   // (the working directory, or a script's, which `psleak python` adds in Py_RunMain):
   // an inspect.py or json.py there cannot stand in for the standard library's.
-  importOwnModules(options.importPsleakModule);
+  importOwnModules(options.importBuiltinModules);
   if (options.currentDirectoryFirst) putCurrentDirectoryFirst();
 
   PyObject* sys = PyImport_AddModule("sys");  // borrowed

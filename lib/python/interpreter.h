@@ -22,13 +22,25 @@ struct InterpreterOptions {
   bool currentDirectoryFirst = true;
   // Parse argv as the python command line does (-c, -m, a script), for Py_RunMain.
   bool pythonCommandLine = false;
-  // Import the psleak module (and what its Python half imports: unittest, inspect,
-  // dataclasses, ...) before the user's directory goes on sys.path, so that no module
-  // there can stand in for one of them. Needed where the module is used (psleak python,
-  // psleak test, scan's listing); `run` calls only the interpreter's functions and
-  // saves the imports' time.
-  bool importPsleakModule = true;
+  // Import the built-in modules (registerBuiltinModule: the psleak module, and what its
+  // Python half imports: unittest, inspect, dataclasses, ...) before the user's
+  // directory goes on sys.path, so that no module there can stand in for one of them.
+  // Needed where the module is used (psleak python, psleak test, scan's listing); `run`
+  // calls only the interpreter's functions and saves the imports' time.
+  bool importBuiltinModules = true;
 };
+
+// A module built into the executable, importable in every interpreter it starts. The
+// program's entry point registers it before the first Interpreter, so that the
+// interpreter itself knows nothing of the modules built on top of it.
+struct BuiltinModule {
+  const char* name;
+  PyObject* (*init)();
+  // Told, before each interpreter starts, the allocator it starts with ("malloc" or
+  // "pymalloc"); may be null.
+  void (*beforeStart)(const char* allocator);
+};
+void registerBuiltinModule(const BuiltinModule& module);
 
 struct InterpreterInfo {
   std::string version;     // "3.11.2"
