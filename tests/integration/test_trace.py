@@ -72,7 +72,9 @@ class TraceTest(PsleakTestCase):
                 self.assertFalse(f["function"].startswith("psleak::"), where)
                 self.assertNotIn(f["function"], ("malloc", "main"), where)
         self.assertNotIn("main", functions, where)
-        self.assertIn("PyObject_Vectorcall", functions, where)
+        # The interpreter's call into the target (PyObject_Vectorcall, or with debug
+        # information the function inlined there, _PyObject_VectorcallTstate).
+        self.assertTrue(any("Vectorcall" in f for f in functions), where)
         # Called straight from psleak's C++ loop: no Python frame between.
         self.assertEqual(top["python_frames"], [], where)
 
