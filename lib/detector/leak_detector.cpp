@@ -177,7 +177,7 @@ bool LeakDetector::grewInEachOfLastRuns(const std::vector<RunDelta>& runs, Metri
   return true;
 }
 
-bool LeakDetector::risesWithCalls(const std::vector<RunDelta>& runs, Metric m) const {
+bool LeakDetector::risesWithCalls(const std::vector<RunDelta>& runs, Metric m, double share) const {
   if (runs.size() < 2) return true;  // one run: nothing to compare it with
   // The mean growth and calls of the earlier and the later half of the runs (the middle
   // run, if any, in the later half).
@@ -192,7 +192,7 @@ bool LeakDetector::risesWithCalls(const std::vector<RunDelta>& runs, Metric m) c
   const double earlierGrowth = growth[0] / counts[0], laterGrowth = growth[1] / counts[1];
   const double callsRatio = (calls[1] / counts[1]) / (calls[0] / counts[0]);
   if (earlierGrowth <= 0) return laterGrowth > 0;
-  return laterGrowth >= earlierGrowth * (1 + (callsRatio - 1) * kRiseWithCallsShare);
+  return laterGrowth >= earlierGrowth * (1 + (callsRatio - 1) * share);
 }
 
 bool LeakDetector::growsWithCalls(const std::vector<RunDelta>& runs, Metric m) const {
@@ -219,7 +219,9 @@ bool LeakDetector::grewInProportion(const std::vector<RunDelta>& runs, Metric m,
     highest = std::max(highest, rate);
     previousGrowth = growth;
   }
-  return highest <= lowest * kProportionalSpread;
+  if (highest > lowest * kProportionalSpread) return false;
+  const std::vector<RunDelta> windowRuns(runs.end() - window, runs.end());
+  return risesWithCalls(windowRuns, m, kProportionalRiseShare);
 }
 
 std::int64_t callsForRun(int run, std::int64_t firstCalls) {

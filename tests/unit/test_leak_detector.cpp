@@ -331,6 +331,41 @@ TEST(LeakDetector, GrowthRisingSlowerThanTheCallsRisesWithThem) {
   EXPECT_EQ(decisions.back(), Decision::Leak);
 }
 
+TEST(LeakDetector, FlatGrowthCreepingUpIsNotInProportionLateInACheck) {
+  // 100 blocks each run, one more each time, whatever the calls: a cache the run's
+  // clearing empties and the next run fills again, a little fuller. Late in the check the
+  // runs' calls differ by less than the spread the proportional rule allows (runs 7 to
+  // 9: 800 to 1,000), and the rates fall within it; the growth does not rise with the
+  // calls, though, so it is no leak of them.
+  const LeakDetector detector(settingsWith(10));
+  std::vector<RunDelta> runs;
+  for (int run = 1; run <= 10; ++run) runs.push_back(exactRun(run, 99 + run, 64 * (99 + run)));
+  const std::vector<RunDelta> lastThree(runs.begin() + 6, runs.begin() + 9);
+  EXPECT_FALSE(detector.risesWithCalls(lastThree, Metric::Allocs, kProportionalRiseShare));
+  Assessment last;
+  const auto decisions = decisionsFor(
+      detector, [&](int run) { return runs[static_cast<std::size_t>(run - 1)]; }, 10, &last);
+  EXPECT_EQ(decisions, continuesThen(9, Decision::Clean));
+}
+
+TEST(LeakDetector, LeakInProportionAmidWobbleIsStillFoundLateInACheck) {
+  // One block every 20 calls, amid a kept result that adds or takes up to 3 blocks a
+  // run: in proportion only over the later, longer runs (a weak leak needs five), and
+  // rising with the calls there.
+  const LeakDetector detector(settingsWith(10));
+  const std::vector<std::int64_t> wobble = {3, -3, 3, -3, 3, -3, 2, -1, 1, 0};
+  Assessment last;
+  const auto decisions = decisionsFor(
+      detector,
+      [&](int run) {
+        const std::int64_t n = callsForRun(run, kFirstCalls) / 20 + wobble[static_cast<std::size_t>(run - 1)];
+        return exactRun(run, n, 64 * n);
+      },
+      10, &last);
+  EXPECT_EQ(decisions, continuesThen(7, Decision::Leak));
+  EXPECT_TRUE(last.proportional);
+}
+
 TEST(LeakDetector, VerdictGivesUssAsMeasuredThoughJudgedOnlyAsFarAsRssGrew) {
   // rss 4 KiB a call, uss 8 KiB a call (pages that stopped being shared on top of new
   // ones): judged as 4 KiB, reported as the run table has it.
