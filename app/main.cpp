@@ -82,6 +82,16 @@ CommandLine moveLeadingPython(int argc, char** argv) {
   return line;
 }
 
+// `psleak --json run ...`: the option that comes before the command, when a command
+// follows (CLI11 would only say the option was not expected); empty otherwise.
+std::string optionBeforeCommand(int argc, char** argv) {
+  if (argc < 3 || argv[1][0] != '-') return {};
+  for (const char* early : {"--help", "-h", "--version"}) {
+    if (std::strcmp(argv[1], early) == 0) return {};
+  }
+  return commandName(argc, argv) == "psleak" ? std::string() : std::string(argv[1]);
+}
+
 int runMain(int argc, char** argv) {
   try {
     runInChosenRuntime(argc, argv);
@@ -114,6 +124,13 @@ int runMain(int argc, char** argv) {
     return runPythonCommand(std::vector<std::string>(argv + 2, argv + argc), line.leadingPython);
   }
 
+  if (const std::string option = optionBeforeCommand(argc, argv); !option.empty()) {
+    const std::string command = commandName(argc, argv);
+    printUsageError(command, "'" + option + "' goes after the command: psleak " + command + " " +
+                                 option + " ... (only --help, --version and --python go before it)",
+                    wantsJson(argc, argv));
+    return static_cast<int>(ExitCode::Usage);
+  }
   // CLI11 would only say that a subcommand is required.
   if (argc >= 2 && argv[1][0] != '-') {
     bool known = false;

@@ -70,6 +70,10 @@ CASES = {
     "unknown_option": Case(["run", "leakfix:no_raise", "--bogus"], EXIT_USAGE, "--bogus"),
     "extra_positional": Case(["run", "leakfix:no_raise", "surplus"], EXIT_USAGE, "surplus"),
     "no_subcommand": Case([], EXIT_USAGE, "subcommand", command="psleak"),
+    "option_before_command": Case(["--bytes", "run", "leakfix:no_raise"], EXIT_USAGE,
+                                  ("'--bytes'", "after the command", "psleak run --bytes")),
+    "option_before_scan": Case(["-v", "scan", "leakfix"], EXIT_USAGE,
+                               ("'-v'", "psleak scan -v"), command="scan"),
     "info_unknown_option": Case(["info", "--bogus"], EXIT_USAGE, "--bogus", command="info"),
     # -- the interpreter ---------------------------------------------------------------
     "python_nonexistent": Case(["run", "leakfix:no_raise", "--python", "/nonexistent"],
