@@ -82,14 +82,14 @@ CommandLine moveLeadingPython(int argc, char** argv) {
   return line;
 }
 
-// `psleak --json run ...`: the option that comes before the command, when a command
-// follows (CLI11 would only say the option was not expected); empty otherwise.
-std::string optionBeforeCommand(int argc, char** argv) {
-  if (argc < 3 || argv[1][0] != '-') return {};
+// `psleak --json run ...`: whether argv[1] is an option that belongs after `command`
+// (CLI11 would only say it was not expected).
+bool optionBeforeCommand(int argc, char** argv, const std::string& command) {
+  if (argc < 3 || argv[1][0] != '-' || command == "psleak") return false;
   for (const char* early : {"--help", "-h", "--version"}) {
-    if (std::strcmp(argv[1], early) == 0) return {};
+    if (std::strcmp(argv[1], early) == 0) return false;
   }
-  return commandName(argc, argv) == "psleak" ? std::string() : std::string(argv[1]);
+  return true;
 }
 
 int runMain(int argc, char** argv) {
@@ -124,8 +124,8 @@ int runMain(int argc, char** argv) {
     return runPythonCommand(std::vector<std::string>(argv + 2, argv + argc), line.leadingPython);
   }
 
-  if (const std::string option = optionBeforeCommand(argc, argv); !option.empty()) {
-    const std::string command = commandName(argc, argv);
+  if (const std::string command = commandName(argc, argv); optionBeforeCommand(argc, argv, command)) {
+    const std::string option = argv[1];
     printUsageError(command, "'" + option + "' goes after the command: psleak " + command + " " +
                                  option + " ... (only --help, --version and --python go before it)",
                     wantsJson(argc, argv));

@@ -102,6 +102,11 @@ void addSourceLocations(const std::string& object, const ObjectAddresses& entry,
   }
 }
 
+// A demangled name of psleak's own code (its namespace).
+bool namesPsleakCode(const std::string& demangledName) {
+  return demangledName.compare(0, 8, "psleak::") == 0;
+}
+
 // Which of the executable's frames are psleak's own, by the ELF symbol that holds the
 // address (dladdr's, before addr2line may name a function inlined there instead). A
 // nearest-symbol guess says nothing, and leaves both false.
@@ -111,7 +116,21 @@ void classifyExecutableFrame(const char* symbol, SymbolizedFrame& frame) {
       "malloc", "calloc", "realloc", "reallocarray", "memalign", "aligned_alloc",
       "posix_memalign", "valloc", "pvalloc", "free", "mmap", "mmap64", "munmap", "mremap"};
   frame.allocatorEntry = kAllocatorEntries.count(symbol) != 0;
-  frame.psleakCode = demangled(symbol).compare(0, 8, "psleak::") == 0;
+  frame.psleakCode = namesPsleakCode(demangled(symbol));
+}
+
+// What addr2line needs taken off a runtime address of the object holding `address`: the
+// load bias (the link map's l_addr), not dli_fbase, the first mapping's address, which a
+// position-dependent executable was linked at.
+std::uintptr_t loadBias(std::uintptr_t address, const Dl_info& info) {
+  struct link_map* map = nullptr;
+  Dl_info ignored{};
+  if (::dladdr1(reinterpret_cast<void*>(address), &ignored, reinterpret_cast<void**>(&map),
+                RTLD_DL_LINKMAP) != 0 &&
+      map != nullptr) {
+    return static_cast<std::uintptr_t>(map->l_addr);
+  }
+  return reinterpret_cast<std::uintptr_t>(info.dli_fbase);
 }
 
 }  // namespace
@@ -144,18 +163,7 @@ std::map<std::uintptr_t, SymbolizedFrame> symbolize(const std::vector<std::uintp
       if (frame.inExecutable) classifyExecutableFrame(info.dli_sname, frame);
       if (info.dli_fname && info.dli_fname[0] != '\0') {
         ObjectAddresses& entry = byObject[info.dli_fname];
-        // addr2line takes the address the object was linked for: the runtime address
-        // less the load bias (the link map's l_addr). Not less dli_fbase, the first
-        // mapping's address, which a position-dependent executable was linked at.
-        struct link_map* map = nullptr;
-        Dl_info ignored{};
-        if (::dladdr1(reinterpret_cast<void*>(address - 1), &ignored, reinterpret_cast<void**>(&map),
-                      RTLD_DL_LINKMAP) != 0 &&
-            map != nullptr) {
-          entry.bias = static_cast<std::uintptr_t>(map->l_addr);
-        } else {
-          entry.bias = reinterpret_cast<std::uintptr_t>(info.dli_fbase);
-        }
+        if (entry.addresses.empty()) entry.bias = loadBias(address - 1, info);  // once an object
         entry.addresses.push_back(address);
       }
     }
@@ -168,7 +176,7 @@ std::map<std::uintptr_t, SymbolizedFrame> symbolize(const std::vector<std::uintp
   // psleak's functions that are not exported (internal linkage) are named by the
   // executable's debug info or full symbol table.
   for (auto& [address, frame] : frames) {
-    if (frame.inExecutable && frame.nameCoversAddress && frame.function.compare(0, 8, "psleak::") == 0) {
+    if (frame.inExecutable && frame.nameCoversAddress && namesPsleakCode(frame.function)) {
       frame.psleakCode = true;
     }
   }
