@@ -28,11 +28,11 @@ class PythonFrameRecording {
 };
 using PythonFrameRecordingMaker = std::function<std::unique_ptr<PythonFrameRecording>()>;
 
-// Clears caches, calls the workload `calls` times with stacks recorded (Python frames
-// by a recording `recordPythonFrames` makes), clears caches again, and returns the `top` sites holding the most
-// live bytes. Throws InternalError when the hooks are absent (not the psleak
-// executable, or PSLEAK_NO_HOOKS) or the trace table cannot be mapped. `progress`
-// (optional) is told when symbolization starts.
+// Clears caches, calls the workload `calls` times with stacks recorded (Python frames by
+// a recording `recordPythonFrames` makes), clears caches again, and returns the `top`
+// sites holding the most live bytes. Throws InternalError when the hooks are absent (not
+// the psleak executable, or PSLEAK_NO_HOOKS) or the trace table cannot be mapped.
+// `progress` (optional) is told when symbolization starts.
 TraceReport traceLiveAllocations(Workload& workload, const PythonFrameRecordingMaker& recordPythonFrames,
                                  std::int64_t calls, std::size_t top, Progress* progress = nullptr);
 

@@ -342,9 +342,8 @@ TEST(LeakDetector, FlatGrowthCreepingUpIsNotInProportionLateInACheck) {
   for (int run = 1; run <= 10; ++run) runs.push_back(exactRun(run, 99 + run, 64 * (99 + run)));
   const std::vector<RunDelta> lastThree(runs.begin() + 6, runs.begin() + 9);
   EXPECT_FALSE(detector.risesWithCalls(lastThree, Metric::Allocs, kProportionalRiseShare));
-  Assessment last;
   const auto decisions = decisionsFor(
-      detector, [&](int run) { return runs[static_cast<std::size_t>(run - 1)]; }, 10, &last);
+      detector, [&](int run) { return runs[static_cast<std::size_t>(run - 1)]; }, 10);
   EXPECT_EQ(decisions, continuesThen(9, Decision::Clean));
 }
 
