@@ -14,6 +14,7 @@
 #include "psleak_api_source.h"
 #include "python/interpreter_functions.h"
 #include "python/python_error.h"
+#include "python/python_from_json.h"
 #include "report/format.h"
 #include "report/json_report.h"
 
@@ -85,13 +86,7 @@ CheckSelection checksOf(PyObject* names) {
   return selection;
 }
 
-// UTF-8 text as str; a byte that is not UTF-8 (psleak's text should have none) as U+FFFD.
-py::PyRef toStr(const std::string& text) {
-  return py::PyRef::steal(
-      PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "replace"));
-}
-
-// The report as a dict (its JSON document), plus the text the exceptions are made of:
+// The report as a dict (its JSON document, as json.loads would make it), plus the text the exceptions are made of:
 // "run_lines" (the run table, as `psleak run` prints it) and each finding's "text".
 py::PyRef toPython(const Report& report) {
   nlohmann::ordered_json document = toJson(report);
@@ -103,9 +98,7 @@ py::PyRef toPython(const Report& report) {
     while (!text.empty() && text.back() == '\n') text.pop_back();
     document["findings"][i]["text"] = text;
   }
-  py::PyRef json = toStr(jsonText(document));
-  if (!json) return {};
-  return py::PyRef::steal(PyObject_CallOneArg(py::interpreterFunctions().jsonLoads.get(), json.get()));
+  return py::pythonFromJson(document);
 }
 
 // Tells `onRun(run, line, stable)` about each run as it ends (verbosity); `stable`: the

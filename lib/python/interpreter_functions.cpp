@@ -24,6 +24,26 @@ PyRef attribute(PyObject* module, const char* moduleName, const char* name) {
   return value;
 }
 
+// A fresh module made from the standard library's source of `name` (found on `path`),
+// not the one in sys.modules, which the program may have changed; nor is it put there.
+// Uses the import system's own frozen modules, which every interpreter has loaded.
+PyRef loadPrivateCopy(const char* name, PyObject* path) {
+  PyObject* modules = PyImport_GetModuleDict();  // borrowed
+  PyObject* external = PyDict_GetItemString(modules, "_frozen_importlib_external");  // borrowed
+  PyObject* bootstrap = PyDict_GetItemString(modules, "_frozen_importlib");           // borrowed
+  if (!external || !bootstrap) return {};
+  PyRef finder = PyRef::steal(PyObject_GetAttrString(external, "PathFinder"));
+  if (!finder) return {};
+  PyRef spec = PyRef::steal(PyObject_CallMethod(finder.get(), "find_spec", "sO", name, path));
+  if (!spec || spec.get() == Py_None) return {};
+  PyRef module = PyRef::steal(PyObject_CallMethod(bootstrap, "module_from_spec", "O", spec.get()));
+  PyRef loader = PyRef::steal(PyObject_GetAttrString(spec.get(), "loader"));
+  if (!module || !loader) return {};
+  PyRef executed = PyRef::steal(PyObject_CallMethod(loader.get(), "exec_module", "O", module.get()));
+  if (!executed) return {};
+  return module;
+}
+
 InterpreterFunctions lookUp() {
   InterpreterFunctions functions;
   PyRef gc = importModule("gc");
@@ -39,14 +59,11 @@ InterpreterFunctions lookUp() {
 
   PyRef threading = importModule("threading");
   functions.threadingEnumerate = attribute(threading.get(), "threading", "enumerate");
-  PyRef traceback = importModule("traceback");
-  functions.formatException = attribute(traceback.get(), "traceback", "format_exception");
-  PyRef linecache = importModule("linecache");
-  functions.clearLineCache = attribute(linecache.get(), "linecache", "clearcache");
-  PyRef json = importModule("json");
-  functions.jsonLoads = attribute(json.get(), "json", "loads");
 
   PyRef sys = importModule("sys");
+  PyRef path = attribute(sys.get(), "sys", "path");
+  functions.startupPath = PyRef::steal(PySequence_Tuple(path.get()));
+  if (!functions.startupPath) throwInternalError("copying sys.path");
   functions.clearTypeCache = attribute(sys.get(), "sys", "_clear_type_cache");
   if (PyObject_HasAttrString(sys.get(), "gettotalrefcount")) {
     functions.getTotalRefcount = attribute(sys.get(), "sys", "gettotalrefcount");
@@ -63,6 +80,23 @@ const InterpreterFunctions& interpreterFunctions() {
 
 const InterpreterFunctions* interpreterFunctionsIfLookedUp() {
   return gFunctions;
+}
+
+PyObject* formatExceptionFunction() {
+  static PyObject* format = nullptr;  // never freed, as gFunctions
+  if (format || !gFunctions) return format;
+  PyRef current = PyRef::borrow(PySys_GetObject("path"));
+  PyRef startup = PyRef::steal(PySequence_List(gFunctions->startupPath.get()));
+  if (!startup || PySys_SetObject("path", startup.get()) != 0) {
+    PyErr_Clear();
+    return nullptr;
+  }
+  PyRef traceback = loadPrivateCopy("traceback", startup.get());
+  if (traceback) format = PyObject_GetAttrString(traceback.get(), "format_exception");
+  PyErr_Clear();
+  // Put back the very list the program had (it may hold a reference to it).
+  if (PySys_SetObject("path", current.get()) != 0) PyErr_Clear();
+  return format;
 }
 
 }  // namespace psleak::py

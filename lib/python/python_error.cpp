@@ -25,14 +25,15 @@ std::string utf8(PyObject* text) {
                      static_cast<std::size_t>(PyBytes_GET_SIZE(bytes.get())));
 }
 
-// Through the traceback.format_exception taken at start-up; none while that is being
+// Through traceback.format_exception; none while psleak's own functions are being
 // looked up (an error then is psleak's own and needs no traceback).
 std::string formatTraceback(PyObject* exception) {
-  const InterpreterFunctions* functions = interpreterFunctionsIfLookedUp();
-  if (!functions) return {};
+  if (!interpreterFunctionsIfLookedUp()) return {};
+  PyObject* format = formatExceptionFunction();
+  if (!format) return {};
   PyRef frames = PyRef::steal(PyException_GetTraceback(exception));
   PyRef lines = PyRef::steal(PyObject_CallFunctionObjArgs(
-      functions->formatException.get(), reinterpret_cast<PyObject*>(Py_TYPE(exception)), exception,
+      format, reinterpret_cast<PyObject*>(Py_TYPE(exception)), exception,
       frames ? frames.get() : Py_None, nullptr));
   if (!lines) {
     PyErr_Clear();

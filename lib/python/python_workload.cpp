@@ -19,6 +19,21 @@ void callIgnoringResult(PyObject* function, const char* what) {
   if (!result) throwInternalError(std::string("clearing caches: ") + what);
 }
 
+// linecache's cache of source lines, which formatting a traceback fills, emptied as
+// linecache.clearcache() does. A program that never imported linecache has none to
+// empty, and psleak does not import it (it would bring tokenize and re into every check).
+void clearLineCache() {
+  PyRef name = PyRef::steal(PyUnicode_FromString("linecache"));
+  PyRef linecache = name ? PyRef::steal(PyImport_GetModule(name.get())) : PyRef();
+  if (!linecache) {
+    PyErr_Clear();
+    return;
+  }
+  PyRef cache = PyRef::steal(PyObject_GetAttrString(linecache.get(), "cache"));
+  if (cache && PyDict_Check(cache.get())) PyDict_Clear(cache.get());
+  PyErr_Clear();
+}
+
 void flushStream(const char* name) {
   PyObject* stream = PySys_GetObject(name);  // borrowed; may be None or missing
   if (!stream || stream == Py_None) return;
@@ -190,7 +205,7 @@ void PythonWorkload::clearCaches() {
   callIgnoringResult(functions_.gcCollect.get(), "gc.collect()");
   afterTargetCode();
   callIgnoringResult(functions_.clearTypeCache.get(), "sys._clear_type_cache()");
-  callIgnoringResult(functions_.clearLineCache.get(), "linecache.clearcache()");
+  clearLineCache();
   if (PyObject* importers = PySys_GetObject("path_importer_cache"); importers && PyDict_Check(importers)) {
     PyDict_Clear(importers);
   }

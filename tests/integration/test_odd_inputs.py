@@ -379,6 +379,18 @@ class ShadowingWorkingDirectory(TempDirTestCase, ScanAssertions):
         self.assertEqual(result.returncode, 0, result.describe())
         self.assertNoShadowImported(result)
 
+    def test_a_target_error_is_formatted_by_the_standard_library(self):
+        # psleak imports traceback only when an error needs formatting, after the working
+        # directory went on sys.path: its traceback.py, linecache.py and tokenize.py must
+        # still not stand in for the standard library's.
+        self.write("raising.py", "def boom():\n    raise ValueError('boom from raising')\n")
+        result = self.psleak("run", "raising:boom", cwd=self.tmp)
+        self.assertExitCode(result, EXIT_TARGET)
+        self.assertNoShadowImported(result)
+        self.assertIn("Traceback (most recent call last)", result.stderr, result.describe())
+        self.assertIn('raising.py", line 2, in boom', result.stderr, result.describe())
+        self.assertIn("raise ValueError('boom from raising')", result.stderr, result.describe())
+
     def test_the_target_still_imports_from_its_directory(self):
         # A module psleak does not use itself is the target's business: asyncio.py here
         # is what `import asyncio` finds, as with python.

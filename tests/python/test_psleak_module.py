@@ -246,6 +246,32 @@ class TestReports(LeakAssertions, MemoryLeakTestCase):
     def test_leaks_are_test_failures_not_errors(self):
         self.assertTrue(issubclass(psleak.MemoryLeakError, self.failureException))
 
+    def test_the_report_is_the_json_document_as_python_objects(self):
+        # The exception keeps the report (what --leaks writes as JSON): plain dicts,
+        # lists, str, int, float, bool and None, as json.loads would give them.
+        try:
+            self.execute(leakfix.leak_malloc_1k)
+        except psleak.MemoryLeakError as e:
+            report = e._report
+        else:
+            self.fail("leak_malloc_1k: execute() passed")
+        import json
+        self.assertEqual(json.loads(json.dumps(report)), report)
+        self.assertEqual(report["verdict"]["status"], "leak")
+        self.assertIs(type(report["calls_made"]), int)
+        self.assertGreaterEqual(len(report["runs"]), 1)
+        first = report["runs"][0]
+        self.assertIs(type(first["calls"]), int)
+        self.assertTrue(first["per_call"])
+        for rate in first["per_call"].values():
+            self.assertIs(type(rate), float)
+        self.assertIs(type(report["duration_seconds"]), float)
+        self.assertIsNone(report["trace"])
+        self.assertEqual(len(report["run_lines"]), len(report["runs"]))
+        self.assertTrue(report["run_lines"][0].startswith("Run # 1:"), report["run_lines"])
+        # Keys keep the document's order, as in `psleak run --json`.
+        self.assertEqual(list(report)[:3], ["schema_version", "psleak_version", "command"])
+
 
 class TestExceptions(unittest.TestCase):
 
