@@ -14,11 +14,16 @@ with a 1 KiB leak added), it runs
   * with --original: a one-test unittest module whose test is
     `MemoryLeakTestCase.execute(benchtargets.NAME)` under python3 with
     PYTHONMALLOC=malloc (as the original asks), PYTHONPATH=DIR[:PSUTIL_DIR]; the calls
-    are counted by the target itself.
+    are counted by the target itself;
+  * the floor: python3 alone (PYTHONMALLOC=malloc, as psleak runs) importing the module
+    and making as many calls as psleak made, nothing else; no tool making that many
+    calls can be faster.
 
 Both sides call the same Python function of the same interpreter (the one psleak
-embeds), alternately (A B A B ...), `--repeats` times each; the table gives medians and
-the ratio psleak/original of the whole-process times. DIR is a directory from which
+embeds), alternately (A B A B ...), `--repeats` times each; the table gives medians,
+the ratio psleak/original of the whole-process (wall) times, the floor's ratio to the
+original, and the ratio of the CPU times (user + system), which other work on the
+machine moves less. Bytecode is cached for both sides, as for installed packages. DIR is a directory from which
 `import psleak` gives the original package (a checkout, or a virtual environment's
 site-packages); it needs psutil 7.2 or later, from PSUTIL_DIR or the interpreter's own
 site-packages; psleak's side imports the same psutil. Without --original that column
@@ -28,6 +33,7 @@ is left out.
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -131,23 +137,45 @@ def per_call_ms(python, directory, env, name):
     return float(out)
 
 
-def run_psleak(psleak, directory, env, name):
+def warm_bytecode_cache(python, directory, env, imports):
+    subprocess.run([python, "-c", imports], cwd=directory, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def timed(command, **kwargs):
+    """subprocess.run(command) and the child's wall time and CPU time (user + system), in
+    seconds. CPU time moves less than wall time when other work shares the machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run([psleak, "run", f"benchtargets:{name}", "--json"], cwd=directory, env=env,
-                          text=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    seconds = time.perf_counter() - start
+    proc = subprocess.run(command, **kwargs)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return proc, wall, cpu
+
+
+def run_floor(python, directory, env, name, calls):
+    """python3 alone importing the module and making psleak's number of calls: what no
+    tool making that many calls can go below."""
+    code = f"import benchtargets\nf = benchtargets.{name}\nfor _ in range({calls}): f()\n"
+    _, wall, cpu = timed([python, "-c", code], cwd=directory, env=env, check=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return "floor", calls, wall, cpu
+
+
+def run_psleak(psleak, directory, env, name):
+    proc, wall, cpu = timed([psleak, "run", f"benchtargets:{name}", "--json"], cwd=directory,
+                            env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
         doc = json.loads(proc.stdout)
-        return doc["verdict"]["status"], doc.get("calls_made"), seconds
+        return doc["verdict"]["status"], doc.get("calls_made"), wall, cpu
     except (ValueError, KeyError):
-        return f"exit {proc.returncode}", None, seconds
+        return f"exit {proc.returncode}", None, wall, cpu
 
 
 def run_original(python, directory, env, name):
-    start = time.perf_counter()
-    proc = subprocess.run([python, f"orig_{name}.py"], cwd=directory, env=env, text=True,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    seconds = time.perf_counter() - start
+    proc, wall, cpu = timed([python, f"orig_{name}.py"], cwd=directory, env=env, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     calls = None
     for line in proc.stderr.splitlines():
         if line.startswith("BENCH_CALLS "):
@@ -159,14 +187,15 @@ def run_original(python, directory, env, name):
     else:
         status = f"error (exit {proc.returncode})"
         sys.stderr.write(proc.stderr[-2000:])
-    return status, calls, seconds
+    return status, calls, wall, cpu
 
 
 def summary(results):
+    """Verdicts, median calls, median wall time, median CPU time."""
     statuses = sorted(set(r[0] for r in results))
     calls = [r[1] for r in results if r[1] is not None]
     return ("/".join(statuses), int(statistics.median(calls)) if calls else None,
-            statistics.median(r[2] for r in results))
+            statistics.median(r[2] for r in results), statistics.median(r[3] for r in results))
 
 
 def main():
@@ -189,7 +218,9 @@ def main():
     directory = tempfile.mkdtemp(prefix="psleak-bench-")
     write_targets(directory)
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "VIRTUAL_ENV"}
-    base_env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # Bytecode is cached (as an installed package has it), in the scratch directory rather
+    # than beside the sources of psutil or of the original package.
+    base_env["PYTHONPYCACHEPREFIX"] = os.path.join(directory, "pycache")
     # The same psutil on both sides (the psutil targets call it).
     psutil_path = [os.path.abspath(args.psutil)] if args.psutil else []
     psleak_env = dict(base_env, PYTHONPATH=os.pathsep.join([fixtures] + psutil_path))
@@ -206,30 +237,39 @@ def main():
         if probe.returncode != 0:
             sys.exit("--original: cannot import the original psleak with psutil:\n" + probe.stderr[-1500:])
         print(f"original: psleak from {probe.stdout.split()[1]}, psutil {probe.stdout.split()[0]}")
+        warm_bytecode_cache(python, directory, original_env, "import psleak, psutil, unittest, benchtargets")
+    warm_bytecode_cache(python, directory, psleak_env, "import benchtargets" + (", psutil" if have_psutil else ""))
     print(f"psleak: {psleak}; interpreter {python}; {args.repeats} runs of each side per target, "
           "alternating; medians\n")
 
-    header = f"{'target':<26} {'ms/call':>8}  {'psleak verdict':<14} {'calls':>6} {'time s':>7}"
+    header = f"{'target':<28} {'ms/call':>7}  {'psleak':<6} {'calls':>5} {'time s':>6} {'floor s':>7}"
     if original_env:
-        header += f"  {'original':<10} {'calls':>6} {'time s':>7}  {'ratio':>6}"
+        header += (f"  {'original':<8} {'calls':>5} {'time s':>6}  {'ratio':>5} {'floor':>5}"
+                   f" {'cpu':>5}")
     print(header)
     names = [name for name, body in TARGETS + LEAKY
              if (not args.only or name in args.only) and (have_psutil or "PROCESS" not in body)]
     if not have_psutil:
         print("(no psutil importable: the psutil targets are left out)\n")
+    # The floor runs as psleak does: with Python's allocator set to malloc.
+    floor_env = dict(psleak_env, PYTHONMALLOC="malloc")
     for name in names:
         cost = per_call_ms(python, directory, psleak_env, name)
-        ours, theirs = [], []
+        ours, theirs, floors = [], [], []
         for _ in range(args.repeats):
             ours.append(run_psleak(psleak, directory, psleak_env, name))
             if original_env:
                 theirs.append(run_original(python, directory, original_env, name))
-        status, calls, seconds = summary(ours)
-        line = f"{name:<26} {cost:>8.3f}  {status:<14} {calls if calls is not None else '-':>6} {seconds:>7.3f}"
+            if ours[-1][1] is not None:
+                floors.append(run_floor(python, directory, floor_env, name, ours[-1][1]))
+        status, calls, wall, cpu = summary(ours)
+        floor_wall = summary(floors)[2] if floors else float("nan")
+        line = (f"{name:<28} {cost:>7.3f}  {status:<6} {calls if calls is not None else '-':>5} "
+                f"{wall:>6.3f} {floor_wall:>7.3f}")
         if original_env:
-            o_status, o_calls, o_seconds = summary(theirs)
-            line += (f"  {o_status:<10} {o_calls if o_calls is not None else '-':>6} {o_seconds:>7.3f}"
-                     f"  {seconds / o_seconds:>6.2f}")
+            o_status, o_calls, o_wall, o_cpu = summary(theirs)
+            line += (f"  {o_status:<8} {o_calls if o_calls is not None else '-':>5} {o_wall:>6.3f}"
+                     f"  {wall / o_wall:>5.2f} {floor_wall / o_wall:>5.2f} {cpu / o_cpu:>5.2f}")
         print(line, flush=True)
     start = time.perf_counter()
     subprocess.run([python, "-c", "pass"], check=True)
