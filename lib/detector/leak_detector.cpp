@@ -106,24 +106,43 @@ std::vector<MetricGrowth> LeakDetector::growingMetrics(const std::vector<RunDelt
   return growing;
 }
 
-std::vector<RunDelta> privateGrowthAsNewPages(const std::vector<RunDelta>& runs) {
+std::vector<RunDelta> runsAsJudged(const std::vector<RunDelta>& runs) {
   std::vector<RunDelta> judged = runs;
+  const bool exact = hasExactCounters(runs);
   for (RunDelta& run : judged) {
     if (run.growth.has(Metric::Uss) && run.growth.has(Metric::Rss)) {
       run.growth.set(Metric::Uss, std::min(run.growth.get(Metric::Uss), run.growth.get(Metric::Rss)));
+    }
+    if (!exact && run.growth.has(Metric::HeapUsed) && run.growth.has(Metric::MmapUsed)) {
+      run.growth.set(Metric::HeapUsed,
+                     run.growth.get(Metric::HeapUsed) + run.growth.get(Metric::MmapUsed));
     }
   }
   return judged;
 }
 
 Assessment LeakDetector::assess(const std::vector<RunDelta>& measured) const {
-  Assessment result = judge(privateGrowthAsNewPages(measured));
-  // Judged on the runs as privateGrowthAsNewPages has them, reported as measured: the
-  // figures the verdict gives are those of the run table.
-  for (MetricGrowth& growth : result.growing) {
-    growth.growth = measured.back().growth.get(growth.metric);
-    growth.perCall = measured.back().perCall(growth.metric);
+  const std::vector<RunDelta> judged = runsAsJudged(measured);
+  Assessment result = judge(judged);
+  // Reported as measured (the figures of the run table), but for heap_used without the
+  // counters: as judged, since its measured growth alone may be a fall (a block that
+  // moved into an mmap'd one), and then without mmap_used beside it when that says the
+  // same (heap_used's own growth within its floor), not to give one growth twice.
+  const bool exact = hasExactCounters(measured);
+  const bool mmapGrowing = std::any_of(result.growing.begin(), result.growing.end(),
+                                       [](const MetricGrowth& g) { return g.metric == Metric::MmapUsed; });
+  std::vector<MetricGrowth> reported;
+  for (const MetricGrowth& growth : result.growing) {
+    const bool asJudged = growth.metric == Metric::HeapUsed && !exact;
+    const std::vector<RunDelta>& source = asJudged ? judged : measured;
+    if (asJudged && mmapGrowing &&
+        measured.back().growth.get(Metric::HeapUsed) <= noiseFloor(Metric::HeapUsed, exact)) {
+      continue;
+    }
+    reported.push_back({growth.metric, source.back().growth.get(growth.metric),
+                        source.back().perCall(growth.metric)});
   }
+  result.growing = reported;
   return result;
 }
 

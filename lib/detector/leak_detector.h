@@ -130,8 +130,7 @@ class LeakDetector {
  public:
   explicit LeakDetector(DetectorSettings settings) : settings_(settings) {}
 
-  // Judges the runs so far (oldest first), as privateGrowthAsNewPages() has them. Never
-  // throws.
+  // Judges the runs so far (oldest first), as runsAsJudged() has them. Never throws.
   Assessment assess(const std::vector<RunDelta>& runs) const;
 
   // Metrics of the last run of `runs` that are still growing, by their role's rule.
@@ -155,7 +154,7 @@ class LeakDetector {
   bool grewInEachOfLastRuns(const std::vector<RunDelta>& runs, Metric m) const;
   bool grewInProportion(const std::vector<RunDelta>& runs, Metric m, int window) const;
   bool stillGrowing(const std::vector<RunDelta>& runs, Metric m, bool exactCounters) const;
-  // assess() on runs as they are judged (privateGrowthAsNewPages).
+  // assess() on runs as they are judged (runsAsJudged).
   Assessment judge(const std::vector<RunDelta>& runs) const;
   DetectorSettings settings_;
 };
@@ -163,10 +162,16 @@ class LeakDetector {
 // Growth of `m` in one run that wobble of a kept result does not reach (see above).
 std::int64_t strongGrowth(Metric m);
 
-// The runs as the detector judges them: uss growth counts only as far as rss grew too.
-// New private memory raises both; uss alone rises when pages this process shares stop
-// being shared (another process that mapped the same library exits), which is no leak.
-std::vector<RunDelta> privateGrowthAsNewPages(const std::vector<RunDelta>& runs);
+// The runs as the detector judges them:
+// * uss growth counts only as far as rss grew too. New private memory raises both; uss
+//   alone rises when pages this process shares stop being shared (another process that
+//   mapped the same library exits), which is no leak.
+// * Without the hooks, heap_used counts malloc's mmap'd blocks too (heap_used +
+//   mmap_used): a block that outgrows the mmap threshold (the table of a dict or list
+//   that keeps growing) leaves the heap for a mapping of its own, so the heap falls in
+//   the run where the mapping rises, and neither alone keeps growing. (With the hooks,
+//   alloc_bytes counts both already.)
+std::vector<RunDelta> runsAsJudged(const std::vector<RunDelta>& runs);
 
 // True when the runs carry psleak's exact counters (the hooks were counting).
 bool hasExactCounters(const std::vector<RunDelta>& runs);

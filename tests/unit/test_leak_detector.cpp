@@ -379,6 +379,63 @@ TEST(LeakDetector, VerdictGivesUssAsMeasuredThoughJudgedOnlyAsFarAsRssGrew) {
   EXPECT_DOUBLE_EQ(last.growing[1].perCall, 8192.0);
 }
 
+TEST(LeakDetector, DictWhoseTableMovesIntoAMappingIsStillALeakWithoutTheHooks) {
+  // A dict that keeps 64 bytes a call, measured without the hooks (recorded): its table
+  // grows in the heap, then outgrows the mmap threshold and leaves the heap for a
+  // mapping of its own in run 10. Neither figure alone kept growing; together they grew
+  // in every run.
+  const std::vector<std::pair<std::int64_t, std::int64_t>> heapAndMmap = {
+      {8112, 0},  {23856, 0}, {36368, 0}, {61552, 0}, {29088, 0},
+      {33936, 0}, {112368, 0}, {43312, 0}, {48160, 0}, {-94560, 299008}};
+  const LeakDetector detector(settingsWith(10));
+  Assessment last;
+  const auto decisions = decisionsFor(
+      detector,
+      [&](int run) {
+        RunDelta delta = runWithOnly(run, Metric::HeapUsed, heapAndMmap[run - 1].first);
+        delta.growth.set(Metric::MmapUsed, heapAndMmap[run - 1].second);
+        return delta;
+      },
+      10, &last);
+  EXPECT_EQ(decisions, continuesThen(9, Decision::Leak));
+  ASSERT_EQ(last.growing.size(), 1u);
+  EXPECT_EQ(last.growing[0].metric, Metric::HeapUsed);
+  EXPECT_EQ(last.growing[0].growth, -94560 + 299008);  // as judged: heap and mmap'd blocks
+}
+
+TEST(LeakDetector, LeakOfMmapdBlocksWithoutTheHooksIsNamedOnceAsMmap) {
+  // 1 MiB blocks a call: all in mmap_used, none in the heap. Judged with the heap, the
+  // heap_used figure grows as much, but the verdict names the growth once, as mmap.
+  const LeakDetector detector(settingsWith(10));
+  Assessment last;
+  const auto decisions = decisionsFor(
+      detector,
+      [](int run) {
+        RunDelta delta = runWithOnly(run, Metric::MmapUsed, (1 << 20) * callsForRun(run, kFirstCalls));
+        return delta;
+      },
+      10, &last);
+  EXPECT_EQ(decisions, continuesThen(2, Decision::Leak));
+  ASSERT_EQ(last.growing.size(), 1u);
+  EXPECT_EQ(last.growing[0].metric, Metric::MmapUsed);
+}
+
+TEST(LeakDetector, BlockMovingBetweenHeapAndMappingIsNoGrowthWithoutTheHooks) {
+  // A kept result that is sometimes small (heap) and sometimes large (its own mapping):
+  // the heap falls by what the mapping gains, and the other way round.
+  const LeakDetector detector(settingsWith(10));
+  const auto decisions = decisionsFor(
+      detector,
+      [](int run) {
+        const std::int64_t moved = (run % 2 ? 1 : -1) * 300 * 1024;
+        RunDelta delta = runWithOnly(run, Metric::HeapUsed, -moved + 64);
+        delta.growth.set(Metric::MmapUsed, moved);
+        return delta;
+      },
+      10);
+  EXPECT_EQ(decisions.back(), Decision::Clean);
+}
+
 TEST(LeakDetector, LumpyLeakIsNotSettledByTheRunAfterALump) {
   // A list of pointers that grows by one a call: its realloc'd block grows in lumps.
   // Run 5 grows less than run 4, and less than run 3, yet the rate stays near the
