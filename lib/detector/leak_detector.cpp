@@ -240,7 +240,9 @@ bool LeakDetector::grewInProportion(const std::vector<RunDelta>& runs, Metric m,
   }
   if (highest > lowest * kProportionalSpread) return false;
   const std::vector<RunDelta> windowRuns(runs.end() - window, runs.end());
-  return risesWithCalls(windowRuns, m, kProportionalRiseShare);
+  if (!risesWithCalls(windowRuns, m, kProportionalRiseShare)) return false;
+  return metricRole(m, exact) != MetricRole::Kernel ||
+         risesWithCalls(runs, m, kKernelWholeCheckRiseShare);
 }
 
 std::int64_t callsForRun(int run, std::int64_t firstCalls) {
