@@ -9,6 +9,7 @@
 #include "core/errors.h"
 #include "psleak/platform/interrupt.h"
 #include "python/interpreter_functions.h"
+#include "python/other_threads.h"
 #include "python/python_error.h"
 
 namespace psleak::py {
@@ -196,6 +197,7 @@ void PythonWorkload::call(std::int64_t times) {
 }
 
 void PythonWorkload::clearCaches() {
+  letOtherPythonThreadsCatchUp();
   flushStdio();
   if (clearCallback_) {
     PyRef result = PyRef::steal(PyObject_CallNoArgs(clearCallback_));

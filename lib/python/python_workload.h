@@ -42,8 +42,9 @@ class PythonWorkload : public Workload {
   // handler if the target replaced it (with a warning, once).
   void call(std::int64_t times) override;
 
-  // Flushes stdio, runs the clear callback, collects garbage, clears the type cache,
-  // linecache and the path importer cache, so that what they hold is not taken for a leak.
+  // Lets other Python threads catch up with work handed to them, flushes stdio, runs the
+  // clear callback, collects garbage, clears the type cache, linecache and the path
+  // importer cache, so that what they hold is not taken for a leak.
   // Like call(), ends a child the target forked (a finalizer may fork).
   void clearCaches() override;
 

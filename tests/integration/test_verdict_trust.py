@@ -95,6 +95,24 @@ class ThreadsThatEndByThemselves(PsleakTestCase):
         self.assertIn("LEAK: 1 native thread left running by one call", result.stdout)
 
 
+class WorkHandedToAThread(PsleakTestCase):
+    """Records queued to a logging QueueListener thread each call. A run of 200 quick calls
+    takes less than the interpreter's 5 ms switch interval, so the thread may not get the
+    GIL during it; psleak lets it catch up before each sample, or the queued records
+    would be taken for growth."""
+
+    def test_queued_work_is_done_before_each_sample(self):
+        for how, options in HOOKS.items():
+            for attempt in range(1, 4):
+                with self.subTest(how=how, attempt=attempt):
+                    doc = self.psleak_json("run", "leakfix_py:clean_queue_listener", *options,
+                                           expected_exit=EXIT_CLEAN)
+                    if not options:
+                        # About a dozen blocks a record: 200 records waiting would be
+                        # thousands; what is left is a handful of blocks at most.
+                        self.assertLess(abs(doc["runs"][0]["deltas"]["allocs"]), 50, doc["runs"])
+
+
 class ReferenceCycles(PsleakTestCase):
     # Two objects referencing each other, left to the cycle collector on every call. (The
     # standard library's own cycles differ between versions: json.dumps(..., indent=2)
