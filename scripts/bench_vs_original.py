@@ -20,14 +20,14 @@ with a 1 KiB leak added), it runs
     calls can be faster.
 
 Both sides call the same Python function of the same interpreter (the one psleak
-embeds), alternately (A B A B ...), `--repeats` times each; the table gives medians,
-the ratio psleak/original of the whole-process (wall) times, the floor's ratio to the
+embeds), alternately (A B A B ...), `--repeats` times each; the table gives medians, the
+ratio psleak/original of the whole-process (wall) times, the floor's ratio to the
 original, and the ratio of the CPU times (user + system), which other work on the
-machine moves less. Bytecode is cached for both sides, as for installed packages. DIR is a directory from which
-`import psleak` gives the original package (a checkout, or a virtual environment's
-site-packages); it needs psutil 7.2 or later, from PSUTIL_DIR or the interpreter's own
-site-packages; psleak's side imports the same psutil. Without --original that column
-is left out.
+machine moves less. Bytecode is cached for both sides, as for installed packages. DIR is
+a directory from which `import psleak` gives the original package (a checkout, or a
+virtual environment's site-packages); it needs psutil 7.2 or later, from PSUTIL_DIR or
+the interpreter's own site-packages; psleak's side imports the same psutil. Without
+--original that column is left out.
 """
 
 import argparse

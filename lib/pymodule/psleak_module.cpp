@@ -86,8 +86,9 @@ CheckSelection checksOf(PyObject* names) {
   return selection;
 }
 
-// The report as a dict (its JSON document, as json.loads would make it), plus the text the exceptions are made of:
-// "run_lines" (the run table, as `psleak run` prints it) and each finding's "text".
+// The report as a dict (its JSON document, as json.loads would make it), plus the text
+// the exceptions are made of: "run_lines" (the run table, as `psleak run` prints it) and
+// each finding's "text".
 py::PyRef toPython(const Report& report) {
   nlohmann::ordered_json document = toJson(report);
   nlohmann::ordered_json runLines = nlohmann::ordered_json::array();

@@ -24,13 +24,9 @@ void callIgnoringResult(PyObject* function, const char* what) {
 // linecache.clearcache() does. A program that never imported linecache has none to
 // empty, and psleak does not import it (it would bring tokenize and re into every check).
 void clearLineCache() {
-  PyRef name = PyRef::steal(PyUnicode_FromString("linecache"));
-  PyRef linecache = name ? PyRef::steal(PyImport_GetModule(name.get())) : PyRef();
-  if (!linecache) {
-    PyErr_Clear();
-    return;
-  }
-  PyRef cache = PyRef::steal(PyObject_GetAttrString(linecache.get(), "cache"));
+  PyObject* linecache = PyDict_GetItemString(PyImport_GetModuleDict(), "linecache");  // borrowed
+  if (!linecache) return;
+  PyRef cache = PyRef::steal(PyObject_GetAttrString(linecache, "cache"));
   if (cache && PyDict_Check(cache.get())) PyDict_Clear(cache.get());
   PyErr_Clear();
 }
