@@ -173,6 +173,12 @@ class LeakDetector {
 std::int64_t strongGrowth(Metric m);
 
 // The runs as the detector judges them:
+// * rss, uss and vms count only what the exact metrics that decide alone did not
+//   count already: their growth less the counted growth (alloc_bytes, or heap_used
+//   without the hooks, and mmap_used) beyond what the user tolerates of it. The pages of
+//   a cache still filling come in steps that can rise in step with three runs while its
+//   counted growth per call falls, as a cache's does; what the counters count, they
+//   judge, and what the user lets them grow by, the kernel figures still see.
 // * uss growth counts only as far as rss grew too. New private memory raises both; uss
 //   alone rises when pages this process shares stop being shared (another process that
 //   mapped the same library exits), which is no leak.
@@ -181,7 +187,7 @@ std::int64_t strongGrowth(Metric m);
 //   that keeps growing) leaves the heap for a mapping of its own, so the heap falls in
 //   the run where the mapping rises, and neither alone keeps growing. (With the hooks,
 //   alloc_bytes counts both already.)
-std::vector<RunDelta> runsAsJudged(const std::vector<RunDelta>& runs);
+std::vector<RunDelta> runsAsJudged(const std::vector<RunDelta>& runs, const Tolerance& tolerance);
 
 // True when the runs carry psleak's exact counters (the hooks were counting).
 bool hasExactCounters(const std::vector<RunDelta>& runs);
