@@ -129,6 +129,11 @@ std::vector<RunDelta> runsAsJudged(const std::vector<RunDelta>& runs, const Tole
     for (Metric m : {Metric::Rss, Metric::Uss, Metric::Vms}) {
       if (run.growth.has(m)) run.growth.set(m, run.growth.get(m) - countedGrowth);
     }
+    // Without the hooks the arena is a kernel figure too, and holds the heap's blocks.
+    if (!exact && run.growth.has(Metric::HeapTotal)) {
+      run.growth.set(Metric::HeapTotal, run.growth.get(Metric::HeapTotal) -
+                                            growthBeyondTolerance(run, Metric::HeapUsed, tolerance));
+    }
     if (run.growth.has(Metric::Uss) && run.growth.has(Metric::Rss)) {
       run.growth.set(Metric::Uss, std::min(run.growth.get(Metric::Uss), run.growth.get(Metric::Rss)));
     }

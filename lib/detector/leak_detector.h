@@ -178,7 +178,8 @@ std::int64_t strongGrowth(Metric m);
 //   without the hooks, and mmap_used) beyond what the user tolerates of it. The pages of
 //   a cache still filling come in steps that can rise in step with three runs while its
 //   counted growth per call falls, as a cache's does; what the counters count, they
-//   judge, and what the user lets them grow by, the kernel figures still see.
+//   judge, and what the user lets them grow by, the kernel figures still see. Without
+//   the hooks, heap_total (the arena) counts only what heap_used did not, likewise.
 // * uss growth counts only as far as rss grew too. New private memory raises both; uss
 //   alone rises when pages this process shares stop being shared (another process that
 //   mapped the same library exits), which is no leak.
