@@ -13,6 +13,7 @@ std::string plural(std::size_t count, const char* one, const char* many) {
 }
 
 constexpr std::size_t kMaxGarbageItems = 10;
+constexpr std::size_t kMaxDescriptorItems = 10;
 
 // What one call changed in a set of resources: items after it that were not there
 // before are a leak, items before it that are gone a warning. `same` tells two snapshots
@@ -48,6 +49,8 @@ std::vector<Finding> compareSnapshots(const std::vector<Item>& before, const std
 
 auto always = [](const auto&) { return true; };
 
+std::string describeFd(const platform::OpenFd& fd) { return fmt::format("fd {} -> {}", fd.fd, fd.target); }
+
 }  // namespace
 
 std::vector<Finding> compareFds(const std::vector<platform::OpenFd>& before,
@@ -55,7 +58,7 @@ std::vector<Finding> compareFds(const std::vector<platform::OpenFd>& before,
   // A descriptor number reused for another file counts as both closed and opened.
   return compareSnapshots(
       before, after, CheckKind::Fd, [](const platform::OpenFd& a, const platform::OpenFd& b) { return a == b; },
-      [](const platform::OpenFd& fd) { return fmt::format("fd {} -> {}", fd.fd, fd.target); }, always,
+      describeFd, always,
       "file descriptor", "file descriptors", "left open by one call",
       "open before the call was closed by it", "open before the call were closed by it");
 }
@@ -138,6 +141,44 @@ std::vector<Finding> judgeRefcounts(const std::vector<RefcountSeries>& series,
     findings.push_back(std::move(dropped));
   }
   return findings;
+}
+
+std::vector<Finding> judgeDescriptorsOverRuns(const std::vector<std::vector<platform::OpenFd>>& lists,
+                                              const std::vector<std::int64_t>& calls) {
+  if (lists.size() != calls.size() + 1 || calls.size() < 2) return {};
+  std::vector<std::int64_t> growth;
+  for (std::size_t i = 1; i < lists.size(); ++i) {
+    growth.push_back(static_cast<std::int64_t>(lists[i].size()) - static_cast<std::int64_t>(lists[i - 1].size()));
+  }
+  std::int64_t previous = 0;
+  for (std::int64_t g : growth) {
+    if (g <= previous) return {};  // none, or no more than in a smaller run
+    previous = g;
+  }
+  std::int64_t totalGrowth = 0, totalCalls = 0;
+  std::string perRun;
+  for (std::size_t i = 0; i < growth.size(); ++i) {
+    totalGrowth += growth[i];
+    totalCalls += calls[i];
+    perRun += fmt::format("{}+{} in {} calls", i == 0 ? "" : ", ", growth[i], calls[i]);
+  }
+  Finding leaked{CheckKind::Fd, Severity::Leak, {}, {}};
+  leaked.message = fmt::format(
+      "open file descriptors kept growing with the calls ({}: one every {:.0f} calls)", perRun,
+      static_cast<double>(totalCalls) / static_cast<double>(totalGrowth));
+  const std::vector<platform::OpenFd>& first = lists.front();
+  std::size_t left = 0;
+  for (const platform::OpenFd& fd : lists.back()) {
+    if (std::find(first.begin(), first.end(), fd) != first.end()) continue;
+    if (leaked.items.size() < kMaxDescriptorItems) {
+      leaked.items.push_back(describeFd(fd));
+    }
+    ++left;
+  }
+  if (left > leaked.items.size()) {
+    leaked.items.push_back(fmt::format("... and {} more", left - leaked.items.size()));
+  }
+  return {leaked};
 }
 
 }  // namespace psleak

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "psleak/platform/allocation_counters.h"
+#include "psleak/platform/open_fds.h"
 #include "python/python_frame_recorder.h"
 #include "python/python_workload.h"
 #include "python/resource_checks.h"
@@ -83,6 +84,7 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
     const char* skipped = "check skipped: every call leaves a descriptor or thread behind";
 
     std::optional<py::RefcountsAtRuns> refcounts;
+    std::optional<py::DescriptorsAtRuns> descriptors;
     if (checks.enabled(CheckKind::Memory)) {
       if (unsafeToRepeat) {
         report.findings.push_back({CheckKind::Memory, Severity::Warning, std::string("memory ") + skipped, {}});
@@ -90,13 +92,16 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
         MemoryCheckSettings runs = options.check;
         runs.warmup = 0;     // done above, before the resource checks
         runs.maxGrowth = 0;  // `workload` is guarded already
-        // The reference counts are read between the memory runs: one series of calls
-        // serves both checks.
+        // The reference counts and the open descriptors are read between the memory
+        // runs: one series of calls serves every check.
         if (checks.enabled(CheckKind::Refcount)) refcounts.emplace(target);
+        if (checks.enabled(CheckKind::Fd)) descriptors.emplace();
         runs.onRunStart = [&](int run) {
           enter(runPhase(run));
           startStep("run", run, callsForRun(run, options.check.calls));
-          if (refcounts && run == 1) refcounts->reads.push_back(refcounts->probe.read());
+          if (run != 1) return;
+          if (refcounts) refcounts->reads.push_back(refcounts->probe.read());
+          if (descriptors) descriptors->lists.push_back(platform::listOpenFds());
         };
         spdlog::info("memory runs of {}+ calls (at most {} runs)", runs.calls, runs.detector.retries);
         memory = runMemoryCheck(workload, sampler, runs,
@@ -105,6 +110,10 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
                                   if (refcounts) {
                                     refcounts->reads.push_back(refcounts->probe.read());
                                     refcounts->calls.push_back(run.calls);
+                                  }
+                                  if (descriptors) {
+                                    descriptors->lists.push_back(platform::listOpenFds());
+                                    descriptors->calls.push_back(run.calls);
                                   }
                                   if (onRun) onRun(run, a);
                                 })
@@ -115,6 +124,19 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
         if (memory->limitExceeded > 0) {  // no further call
           report.verdict = composeVerdict(memory, report.runs, report.findings);
           return;
+        }
+        // A count that moved in runs too few to judge it gets the runs that follow.
+        py::completeRunsForCounts(workload, refcounts ? &*refcounts : nullptr,
+                                  descriptors ? &*descriptors : nullptr, [&](int run) {
+                                    const std::int64_t calls = callsForRun(run, options.check.calls);
+                                    enter(fmt::format("during run {} (made for the reference and descriptor counts)", run));
+                                    startStep("counts run", run, calls);
+                                    return calls;
+                                  });
+        if (descriptors) {
+          for (Finding& finding : py::judgeDescriptorsAtRuns(*descriptors)) {
+            report.findings.push_back(std::move(finding));
+          }
         }
       }
     }
@@ -127,7 +149,7 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
         std::vector<Finding> found;
         if (refcounts) {
           spdlog::info("reference counts read between the memory runs");
-          found = py::judgeRefcountsAtRuns(workload, *refcounts, callsForRun(2, options.check.calls));
+          found = py::judgeRefcountsAtRuns(*refcounts);
         } else {
           spdlog::info("reference counts around {} and {} calls", options.check.calls, 2 * options.check.calls);
           found = py::checkRefcounts(workload, target, options.check.calls);

@@ -138,16 +138,47 @@ std::vector<Finding> checkRefcounts(Workload& workload, const ResolvedTarget& ta
   return judgeRefcounts(series, firstCalls, secondCalls);
 }
 
-std::vector<Finding> judgeRefcountsAtRuns(Workload& workload, RefcountsAtRuns& counts,
-                                          std::int64_t extraCalls) {
-  if (counts.calls.empty() || counts.reads.size() != counts.calls.size() + 1) return {};
-  if (counts.calls.size() == 1) {
-    if (counts.reads[1] == counts.reads[0]) return {};  // nothing moved in a whole run
-    workload.call(extraCalls);
-    workload.clearCaches();
-    counts.reads.push_back(counts.probe.read());
-    counts.calls.push_back(extraCalls);
+namespace {
+
+bool refcountsNeedAnotherRun(const RefcountsAtRuns& counts) {
+  return counts.calls.size() == 1 && counts.reads[1] != counts.reads[0];
+}
+
+bool descriptorsNeedAnotherRun(const DescriptorsAtRuns& descriptors) {
+  if (descriptors.calls.empty() || descriptors.calls.size() >= kDescriptorRuns) return false;
+  const std::size_t last = descriptors.calls.size();
+  // Every run so far must have added descriptors for the count to be worth following.
+  for (std::size_t k = 1; k <= last; ++k) {
+    if (descriptors.lists[k].size() <= descriptors.lists[k - 1].size()) return false;
   }
+  return true;
+}
+
+}  // namespace
+
+void completeRunsForCounts(Workload& workload, RefcountsAtRuns* refcounts, DescriptorsAtRuns* descriptors,
+                           const std::function<std::int64_t(int)>& callsOfRun) {
+  for (;;) {
+    const bool forRefcounts = refcounts && refcountsNeedAnotherRun(*refcounts);
+    const bool forDescriptors = descriptors && descriptorsNeedAnotherRun(*descriptors);
+    if (!forRefcounts && !forDescriptors) return;
+    const std::size_t done = refcounts ? refcounts->calls.size() : descriptors->calls.size();
+    const std::int64_t calls = callsOfRun(static_cast<int>(done) + 1);
+    workload.call(calls);
+    workload.clearCaches();
+    if (refcounts) {
+      refcounts->reads.push_back(refcounts->probe.read());
+      refcounts->calls.push_back(calls);
+    }
+    if (descriptors) {
+      descriptors->lists.push_back(platform::listOpenFds());
+      descriptors->calls.push_back(calls);
+    }
+  }
+}
+
+std::vector<Finding> judgeRefcountsAtRuns(const RefcountsAtRuns& counts) {
+  if (counts.calls.size() < 2 || counts.reads.size() != counts.calls.size() + 1) return {};
   const std::size_t last = counts.calls.size();
   std::vector<RefcountSeries> series;
   for (std::size_t i = 0; i < counts.probe.names().size(); ++i) {
@@ -155,6 +186,14 @@ std::vector<Finding> judgeRefcountsAtRuns(Workload& workload, RefcountsAtRuns& c
                       counts.reads[last][i]});
   }
   return judgeRefcounts(series, counts.calls[last - 2], counts.calls[last - 1]);
+}
+
+std::vector<Finding> judgeDescriptorsAtRuns(const DescriptorsAtRuns& descriptors) {
+  const std::size_t runs = descriptors.calls.size();
+  if (runs < kDescriptorRuns || descriptors.lists.size() != runs + 1) return {};
+  const auto firstRun = static_cast<std::ptrdiff_t>(runs - kDescriptorRuns);
+  return judgeDescriptorsOverRuns({descriptors.lists.begin() + firstRun, descriptors.lists.end()},
+                                  {descriptors.calls.begin() + firstRun, descriptors.calls.end()});
 }
 
 bool exhaustsResources(const std::vector<Finding>& findings) {

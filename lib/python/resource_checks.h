@@ -3,10 +3,12 @@
 // compared around it; then batches of calls with reference counts compared around them.
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "checks/check_kind.h"
 #include "checks/finding.h"
+#include "psleak/platform/open_fds.h"
 #include "python/target.h"
 #include "python/resource_probes.h"
 #include "runner/memory_check.h"
@@ -32,12 +34,32 @@ struct RefcountsAtRuns {
   std::vector<std::int64_t> calls;
 };
 
-// Judges the counts over the last two runs (the second larger, as runs grow). After a
-// single run, counts that did not move at all are evidence enough; one that moved gets
-// one more batch of `extraCalls` (more than run 1's) to tell growth with the calls from a
-// one-off.
-std::vector<Finding> judgeRefcountsAtRuns(Workload& workload, RefcountsAtRuns& counts,
-                                          std::int64_t extraCalls);
+// Open descriptors listed at the boundaries of the same runs: `lists[0]` before the
+// first run, `lists[k]` after run k, which made `calls[k - 1]` calls. A descriptor left
+// by some calls only (one in 20) escapes the check around one call, and the memory runs
+// count bytes, not descriptors.
+struct DescriptorsAtRuns {
+  std::vector<std::vector<platform::OpenFd>> lists;
+  std::vector<std::int64_t> calls;
+};
+
+// Runs a descriptor count needs to be judged: it must rise in each, more each time.
+inline constexpr std::size_t kDescriptorRuns = 3;
+
+// When the memory runs ended too soon for the counts read at their boundaries, makes
+// the runs that follow (run k makes `callsOfRun(k)` calls, which is called just before
+// it), reading both after each:
+// up to 2 runs when reference counts moved in a single one (counts that did not move
+// in a whole run are evidence enough), up to kDescriptorRuns when the descriptor count
+// moved. Either may be null.
+void completeRunsForCounts(Workload& workload, RefcountsAtRuns* refcounts, DescriptorsAtRuns* descriptors,
+                           const std::function<std::int64_t(int)>& callsOfRun);
+
+// Judges the reference counts over the last two runs (the second larger, as runs grow).
+std::vector<Finding> judgeRefcountsAtRuns(const RefcountsAtRuns& counts);
+
+// Judges the descriptor count over the last kDescriptorRuns runs.
+std::vector<Finding> judgeDescriptorsAtRuns(const DescriptorsAtRuns& descriptors);
 
 // True for the findings that make repeating the call unsafe: each call would leave one
 // more descriptor or thread behind, until the process runs out of them.

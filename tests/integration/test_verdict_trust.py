@@ -113,6 +113,37 @@ class WorkHandedToAThread(PsleakTestCase):
                         self.assertLess(abs(doc["runs"][0]["deltas"]["allocs"]), 50, doc["runs"])
 
 
+class DescriptorsLeftBySomeCalls(PsleakTestCase):
+    """A descriptor kept on every 20th call escapes the check around one call; the
+    descriptors listed between the runs grow with the calls (+10, +15, +20). A pool that
+    fills the same way and then stops is clean."""
+
+    def test_a_descriptor_every_20th_call_is_a_leak(self):
+        for how, options in HOOKS.items():
+            with self.subTest(how=how):
+                doc = self.psleak_json("run", "leakfix_py:leak_fd_every_20th_call", *options,
+                                       expected_exit=EXIT_LEAK)
+                fd = [f for f in doc["findings"] if f["check"] == "fd"]
+                self.assertEqual(len(fd), 1, doc["findings"])
+                self.assertIn("+10 in 200 calls, +15 in 300 calls, +20 in 400 calls", fd[0]["message"])
+                self.assertIn("one every 20 calls", fd[0]["message"])
+                self.assertTrue(all("/dev/null" in item for item in fd[0]["items"][:10]), fd[0]["items"])
+                # Memory is clean after run 1; runs 2 and 3 were made for the count.
+                self.assertEqual(len(doc["runs"]), 1)
+                self.assertEqual(doc["calls_made"], 10 + 1 + 200 + 300 + 400)
+
+    def test_a_pool_that_fills_and_stops_is_clean(self):
+        for how, options in HOOKS.items():
+            with self.subTest(how=how):
+                doc = self.psleak_json("run", "leakfix_py:clean_fd_pool", *options,
+                                       expected_exit=EXIT_CLEAN)
+                self.assertEqual([f for f in doc["findings"] if f["check"] == "fd"], [])
+
+    def test_a_clean_function_makes_no_run_for_the_count(self):
+        doc = self.psleak_json("run", "leakfix:clean_malloc_1k", expected_exit=EXIT_CLEAN)
+        self.assertEqual(doc["calls_made"], 211)
+
+
 class ReferenceCycles(PsleakTestCase):
     # Two objects referencing each other, left to the cycle collector on every call. (The
     # standard library's own cycles differ between versions: json.dumps(..., indent=2)

@@ -140,6 +140,43 @@ TEST(JudgeGarbage, NotStrictIsAWarningThatSaysHowToMakeItAFailure) {
   EXPECT_EQ(findings[0].items, (Items{"1 x list: [[...]]"}));
 }
 
+// The standard descriptors plus `count` descriptors of /dev/null from fd 3 up.
+std::vector<OpenFd> withDevNull(int count) {
+  std::vector<OpenFd> fds = kStdFds;
+  for (int i = 0; i < count; ++i) fds.push_back({3 + i, "/dev/null"});
+  return fds;
+}
+
+TEST(JudgeDescriptorsOverRuns, RisingWithTheCallsIsALeakNamingWhatWasLeftOpen) {
+  // One descriptor every 20th call over runs of 200, 300 and 400 calls.
+  const auto findings =
+      judgeDescriptorsOverRuns({withDevNull(0), withDevNull(10), withDevNull(25), withDevNull(45)}, {200, 300, 400});
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].kind, CheckKind::Fd);
+  EXPECT_EQ(findings[0].severity, Severity::Leak);
+  EXPECT_EQ(findings[0].message,
+            "open file descriptors kept growing with the calls (+10 in 200 calls, +15 in 300 calls, "
+            "+20 in 400 calls: one every 20 calls)");
+  ASSERT_EQ(findings[0].items.size(), 11u);  // ten, then how many more
+  EXPECT_EQ(findings[0].items[0], "fd 3 -> /dev/null");
+  EXPECT_EQ(findings[0].items[10], "... and 35 more");
+}
+
+TEST(JudgeDescriptorsOverRuns, APoolThatFillsOrAFlatCountIsNothing) {
+  // A pool filling then full; the same descriptors every run; one more per run whatever
+  // its calls; growth that falls.
+  EXPECT_TRUE(judgeDescriptorsOverRuns({withDevNull(0), withDevNull(10), withDevNull(12), withDevNull(12)},
+                                       {200, 300, 400}).empty());
+  EXPECT_TRUE(judgeDescriptorsOverRuns({withDevNull(4), withDevNull(4), withDevNull(4), withDevNull(4)},
+                                       {200, 300, 400}).empty());
+  EXPECT_TRUE(judgeDescriptorsOverRuns({withDevNull(0), withDevNull(1), withDevNull(2), withDevNull(3)},
+                                       {200, 300, 400}).empty());
+  EXPECT_TRUE(judgeDescriptorsOverRuns({withDevNull(0), withDevNull(10), withDevNull(18), withDevNull(25)},
+                                       {200, 300, 400}).empty());
+  // Lists that do not match their runs judge nothing.
+  EXPECT_TRUE(judgeDescriptorsOverRuns({withDevNull(0), withDevNull(10)}, {200, 300, 400}).empty());
+}
+
 TEST(JudgeRefcounts, GrowingWithTheCallsIsALeak) {
   const auto findings = judgeRefcounts({{"argument 1 ([])", 10, 110, 310}}, 100, 200);
   ASSERT_EQ(findings.size(), 1u);
