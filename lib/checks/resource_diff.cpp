@@ -143,36 +143,29 @@ std::vector<Finding> judgeRefcounts(const std::vector<RefcountSeries>& series,
   return findings;
 }
 
-std::vector<Finding> judgeDescriptorsOverRuns(const std::vector<std::vector<platform::OpenFd>>& lists,
-                                              const std::vector<std::int64_t>& calls) {
-  if (lists.size() != calls.size() + 1 || calls.size() < 2) return {};
-  std::vector<std::int64_t> growth;
-  for (std::size_t i = 1; i < lists.size(); ++i) {
-    growth.push_back(static_cast<std::int64_t>(lists[i].size()) - static_cast<std::int64_t>(lists[i - 1].size()));
-  }
-  std::int64_t previous = 0;
-  for (std::int64_t g : growth) {
-    if (g <= previous) return {};  // none, or no more than in a smaller run
-    previous = g;
-  }
-  std::int64_t totalGrowth = 0, totalCalls = 0;
+std::vector<Finding> judgeDescriptorsOverRuns(const std::vector<std::int64_t>& counts,
+                                              const std::vector<std::int64_t>& calls,
+                                              const std::vector<platform::OpenFd>& before,
+                                              const std::vector<platform::OpenFd>& after) {
+  if (counts.size() != calls.size() + 1 || calls.size() < 2) return {};
+  std::int64_t previous = 0, totalGrowth = 0, totalCalls = 0;
   std::string perRun;
-  for (std::size_t i = 0; i < growth.size(); ++i) {
-    totalGrowth += growth[i];
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    const std::int64_t growth = counts[i + 1] - counts[i];
+    if (growth <= previous) return {};  // none, or no more than in a smaller run
+    previous = growth;
+    totalGrowth += growth;
     totalCalls += calls[i];
-    perRun += fmt::format("{}+{} in {} calls", i == 0 ? "" : ", ", growth[i], calls[i]);
+    perRun += fmt::format("{}+{} in {} calls", i == 0 ? "" : ", ", growth, calls[i]);
   }
   Finding leaked{CheckKind::Fd, Severity::Leak, {}, {}};
   leaked.message = fmt::format(
       "open file descriptors kept growing with the calls ({}: one every {:.0f} calls)", perRun,
       static_cast<double>(totalCalls) / static_cast<double>(totalGrowth));
-  const std::vector<platform::OpenFd>& first = lists.front();
   std::size_t left = 0;
-  for (const platform::OpenFd& fd : lists.back()) {
-    if (std::find(first.begin(), first.end(), fd) != first.end()) continue;
-    if (leaked.items.size() < kMaxDescriptorItems) {
-      leaked.items.push_back(describeFd(fd));
-    }
+  for (const platform::OpenFd& fd : after) {
+    if (std::find(before.begin(), before.end(), fd) != before.end()) continue;
+    if (leaked.items.size() < kMaxDescriptorItems) leaked.items.push_back(describeFd(fd));
     ++left;
   }
   if (left > leaked.items.size()) {

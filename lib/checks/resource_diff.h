@@ -58,12 +58,15 @@ struct RefcountSeries {
 std::vector<Finding> judgeRefcounts(const std::vector<RefcountSeries>& series,
                                     std::int64_t firstCalls, std::int64_t secondCalls);
 
-// Open descriptors listed before runs of growing calls and after each of them (`lists`
-// has one entry more than `calls`; psleak gives three runs). A count that rose in each
-// run, and more in each larger one, grows with the calls: a leak of descriptors left by some calls only
-// (one call in 20, say), which the check around one call can miss. Reported with the
-// descriptors the three runs left open.
-std::vector<Finding> judgeDescriptorsOverRuns(const std::vector<std::vector<platform::OpenFd>>& lists,
-                                              const std::vector<std::int64_t>& calls);
+// Open descriptors counted before runs of growing calls and after each of them
+// (`counts` has one entry more than `calls`; psleak gives three runs). A count that
+// rose in each run, and more in each larger one, grows with the calls: a leak of
+// descriptors left by some calls only (one call in 20, say), which the check around one
+// call can miss. Reported with the descriptors open in `after` that were not in
+// `before` (listed before the first run and after the last).
+std::vector<Finding> judgeDescriptorsOverRuns(const std::vector<std::int64_t>& counts,
+                                              const std::vector<std::int64_t>& calls,
+                                              const std::vector<platform::OpenFd>& before,
+                                              const std::vector<platform::OpenFd>& after);
 
 }  // namespace psleak

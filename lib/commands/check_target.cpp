@@ -95,17 +95,19 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
         // The reference counts and the open descriptors are read between the memory
         // runs: one series of calls serves every check.
         if (checks.enabled(CheckKind::Refcount)) refcounts.emplace(target);
-        // Only while the hooks count: listing descriptors allocates between the runs,
-        // which without them moves glibc's heap_used figures enough to tip a noisy
-        // function into a leak (inspect.getsourcelines over a pool of modules: 1 in 8
-        // false leaks without the listing, 6 in 8 with it).
-        if (checks.enabled(CheckKind::Fd) && platform::allocationHooksActive()) descriptors.emplace();
+        // Listed once here, before the caches are cleared for run 1; between the runs
+        // they are only counted, which allocates nothing (a listing there moved glibc's
+        // heap_used enough, without the hooks, to tip a noisy function into a leak:
+        // inspect.getsourcelines over a pool of modules, 6 in 8 against 1 in 8).
+        if (checks.enabled(CheckKind::Fd)) {
+          descriptors.emplace(platform::listOpenFds(), static_cast<std::size_t>(runs.detector.retries) + py::kDescriptorRuns);
+        }
         runs.onRunStart = [&](int run) {
           enter(runPhase(run));
           startStep("run", run, callsForRun(run, options.check.calls));
           if (run != 1) return;
           if (refcounts) refcounts->reads.push_back(refcounts->probe.read());
-          if (descriptors) descriptors->lists.push_back(platform::listOpenFds());
+          if (descriptors) descriptors->countBeforeRuns();
         };
         spdlog::info("memory runs of {}+ calls (at most {} runs)", runs.calls, runs.detector.retries);
         memory = runMemoryCheck(workload, sampler, runs,
@@ -115,10 +117,7 @@ void checkTarget(const py::ResolvedTarget& target, const CheckOptions& options, 
                                     refcounts->reads.push_back(refcounts->probe.read());
                                     refcounts->calls.push_back(run.calls);
                                   }
-                                  if (descriptors) {
-                                    descriptors->lists.push_back(platform::listOpenFds());
-                                    descriptors->calls.push_back(run.calls);
-                                  }
+                                  if (descriptors) descriptors->countAfterRun(run.calls);
                                   if (onRun) onRun(run, a);
                                 })
                      .assessment;

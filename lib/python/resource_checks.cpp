@@ -146,10 +146,9 @@ bool refcountsNeedAnotherRun(const RefcountsAtRuns& counts) {
 
 bool descriptorsNeedAnotherRun(const DescriptorsAtRuns& descriptors) {
   if (descriptors.calls.empty() || descriptors.calls.size() >= kDescriptorRuns) return false;
-  const std::size_t last = descriptors.calls.size();
   // Every run so far must have added descriptors for the count to be worth following.
-  for (std::size_t k = 1; k <= last; ++k) {
-    if (descriptors.lists[k].size() <= descriptors.lists[k - 1].size()) return false;
+  for (std::size_t k = 1; k < descriptors.counts.size(); ++k) {
+    if (descriptors.counts[k] <= descriptors.counts[k - 1]) return false;
   }
   return true;
 }
@@ -170,10 +169,7 @@ void completeRunsForCounts(Workload& workload, RefcountsAtRuns* refcounts, Descr
       refcounts->reads.push_back(refcounts->probe.read());
       refcounts->calls.push_back(calls);
     }
-    if (descriptors) {
-      descriptors->lists.push_back(platform::listOpenFds());
-      descriptors->calls.push_back(calls);
-    }
+    if (descriptors) descriptors->countAfterRun(calls);
   }
 }
 
@@ -190,10 +186,11 @@ std::vector<Finding> judgeRefcountsAtRuns(const RefcountsAtRuns& counts) {
 
 std::vector<Finding> judgeDescriptorsAtRuns(const DescriptorsAtRuns& descriptors) {
   const std::size_t runs = descriptors.calls.size();
-  if (runs < kDescriptorRuns || descriptors.lists.size() != runs + 1) return {};
+  if (runs < kDescriptorRuns || descriptors.counts.size() != runs + 1) return {};
   const auto firstRun = static_cast<std::ptrdiff_t>(runs - kDescriptorRuns);
-  return judgeDescriptorsOverRuns({descriptors.lists.begin() + firstRun, descriptors.lists.end()},
-                                  {descriptors.calls.begin() + firstRun, descriptors.calls.end()});
+  return judgeDescriptorsOverRuns({descriptors.counts.begin() + firstRun, descriptors.counts.end()},
+                                  {descriptors.calls.begin() + firstRun, descriptors.calls.end()},
+                                  descriptors.before, platform::listOpenFds());
 }
 
 bool exhaustsResources(const std::vector<Finding>& findings) {

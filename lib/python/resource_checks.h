@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "checks/check_kind.h"
@@ -34,12 +35,25 @@ struct RefcountsAtRuns {
   std::vector<std::int64_t> calls;
 };
 
-// Open descriptors listed at the boundaries of the same runs: `lists[0]` before the
-// first run, `lists[k]` after run k, which made `calls[k - 1]` calls. A descriptor left
-// by some calls only (one in 20) escapes the check around one call, and the memory runs
-// count bytes, not descriptors.
+// Open descriptors counted at the boundaries of the same runs: `counts[0]` before the
+// first run, `counts[k]` after run k, which made `calls[k - 1]` calls; `before` lists
+// them before the runs, to name what the runs left open. A descriptor left by some
+// calls only (one in 20) escapes the check around one call, and the memory runs count
+// bytes, not descriptors. Room for every count is made up front: reading one between
+// runs allocates nothing, which the allocator's figures would see.
 struct DescriptorsAtRuns {
-  std::vector<std::vector<platform::OpenFd>> lists;
+  DescriptorsAtRuns(std::vector<platform::OpenFd> openBefore, std::size_t maxRuns)
+      : before(std::move(openBefore)) {
+    counts.reserve(maxRuns + 1);
+    calls.reserve(maxRuns);
+  }
+  void countBeforeRuns() { counts.push_back(platform::countOpenFds()); }
+  void countAfterRun(std::int64_t callsOfRun) {
+    counts.push_back(platform::countOpenFds());
+    calls.push_back(callsOfRun);
+  }
+  std::vector<platform::OpenFd> before;
+  std::vector<std::int64_t> counts;
   std::vector<std::int64_t> calls;
 };
 
@@ -58,7 +72,8 @@ void completeRunsForCounts(Workload& workload, RefcountsAtRuns* refcounts, Descr
 // Judges the reference counts over the last two runs (the second larger, as runs grow).
 std::vector<Finding> judgeRefcountsAtRuns(const RefcountsAtRuns& counts);
 
-// Judges the descriptor count over the last kDescriptorRuns runs.
+// Judges the descriptor count over the last kDescriptorRuns runs, naming what is open
+// now that was not before the runs.
 std::vector<Finding> judgeDescriptorsAtRuns(const DescriptorsAtRuns& descriptors);
 
 // True for the findings that make repeating the call unsafe: each call would leave one

@@ -88,5 +88,20 @@ TEST(OpenFds, CountAgreesWithListing) {
   EXPECT_EQ(withPipe, countOpenFds() + 2);
 }
 
+TEST(OpenFds, CountReadsMoreThanOneBufferOfEntries) {
+  // About 170 entries fit the count's 4 KiB buffer: 300 more need several reads.
+  std::vector<int> opened;
+  for (int i = 0; i < 300; ++i) {
+    const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    opened.push_back(fd);
+  }
+  const int count = countOpenFds();
+  const std::size_t listed = listOpenFds().size();
+  for (int fd : opened) ::close(fd);
+  EXPECT_EQ(static_cast<std::size_t>(count), listed);
+  EXPECT_EQ(count, countOpenFds() + 300);
+}
+
 }  // namespace
 }  // namespace psleak::platform

@@ -147,10 +147,11 @@ std::vector<OpenFd> withDevNull(int count) {
   return fds;
 }
 
+const std::vector<std::int64_t> kRunCalls = {200, 300, 400};
+
 TEST(JudgeDescriptorsOverRuns, RisingWithTheCallsIsALeakNamingWhatWasLeftOpen) {
   // One descriptor every 20th call over runs of 200, 300 and 400 calls.
-  const auto findings =
-      judgeDescriptorsOverRuns({withDevNull(0), withDevNull(10), withDevNull(25), withDevNull(45)}, {200, 300, 400});
+  const auto findings = judgeDescriptorsOverRuns({3, 13, 28, 48}, kRunCalls, withDevNull(0), withDevNull(45));
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings[0].kind, CheckKind::Fd);
   EXPECT_EQ(findings[0].severity, Severity::Leak);
@@ -163,18 +164,15 @@ TEST(JudgeDescriptorsOverRuns, RisingWithTheCallsIsALeakNamingWhatWasLeftOpen) {
 }
 
 TEST(JudgeDescriptorsOverRuns, APoolThatFillsOrAFlatCountIsNothing) {
-  // A pool filling then full; the same descriptors every run; one more per run whatever
-  // its calls; growth that falls.
-  EXPECT_TRUE(judgeDescriptorsOverRuns({withDevNull(0), withDevNull(10), withDevNull(12), withDevNull(12)},
-                                       {200, 300, 400}).empty());
-  EXPECT_TRUE(judgeDescriptorsOverRuns({withDevNull(4), withDevNull(4), withDevNull(4), withDevNull(4)},
-                                       {200, 300, 400}).empty());
-  EXPECT_TRUE(judgeDescriptorsOverRuns({withDevNull(0), withDevNull(1), withDevNull(2), withDevNull(3)},
-                                       {200, 300, 400}).empty());
-  EXPECT_TRUE(judgeDescriptorsOverRuns({withDevNull(0), withDevNull(10), withDevNull(18), withDevNull(25)},
-                                       {200, 300, 400}).empty());
-  // Lists that do not match their runs judge nothing.
-  EXPECT_TRUE(judgeDescriptorsOverRuns({withDevNull(0), withDevNull(10)}, {200, 300, 400}).empty());
+  const auto judge = [](std::vector<std::int64_t> counts) {
+    return judgeDescriptorsOverRuns(counts, kRunCalls, withDevNull(0), withDevNull(12));
+  };
+  EXPECT_TRUE(judge({3, 13, 15, 15}).empty());  // a pool filling, then full
+  EXPECT_TRUE(judge({7, 7, 7, 7}).empty());     // the same descriptors every run
+  EXPECT_TRUE(judge({3, 4, 5, 6}).empty());     // one more per run, whatever its calls
+  EXPECT_TRUE(judge({3, 13, 21, 28}).empty());  // growth that falls
+  // Counts that do not match their runs judge nothing.
+  EXPECT_TRUE(judgeDescriptorsOverRuns({3, 13}, kRunCalls, withDevNull(0), withDevNull(10)).empty());
 }
 
 TEST(JudgeRefcounts, GrowingWithTheCallsIsALeak) {

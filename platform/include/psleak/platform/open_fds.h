@@ -16,7 +16,8 @@ struct OpenFd {
 // Throws PlatformError if the directory cannot be read.
 std::vector<OpenFd> listOpenFds();
 
-// Number of open descriptors (cheap: no readlink).
+// Number of open descriptors, leaving out the one used to count them. Cheap (no
+// readlink) and allocates nothing unless it fails (PlatformError).
 int countOpenFds();
 
 }  // namespace psleak::platform
